@@ -1,0 +1,128 @@
+"""The application factory: lifespan, middleware order, exception handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from dossier import __version__
+from dossier.config import Settings
+from dossier.core.docs import install_docs
+from dossier.core.errors import install_exception_handlers
+from dossier.core.logging import configure_logging
+from dossier.core.openapi import install_openapi
+from dossier.core.redis import create_redis
+from dossier.db.engine import create_database
+from dossier.health.endpoints import router as health_router
+from dossier.middleware.access_log import AccessLogMiddleware
+from dossier.middleware.request_id import RequestIdMiddleware
+
+logger = structlog.get_logger("dossier.app")
+
+OPENAPI_URL = "/openapi.json"
+
+DESCRIPTION = """
+Dossier is a work API for teams: users and roles, tasks, documents that are processed in the
+background and searched, report exports and signed webhooks.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`.
+"""
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = create_database(settings)
+        redis = create_redis(settings.redis_url)
+        app.state.database = database
+        app.state.redis = redis
+        logger.info(
+            "startup",
+            version=__version__,
+            env=settings.env,
+            database=database.dialect,
+            redis=redis is not None,
+        )
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await database.dispose()
+            logger.info("shutdown")
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    settings.check_safe()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Dossier",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings),
+        openapi_url=OPENAPI_URL if docs else None,
+        docs_url=None,
+        redoc_url=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    # Available before the lifespan runs, so a test client without lifespan fails loudly.
+    app.state.database = None
+    app.state.redis = None
+
+    install_exception_handlers(app)
+    install_openapi(app)
+    if docs:
+        install_docs(app, openapi_url=OPENAPI_URL)
+
+    app.include_router(health_router)
+
+    # add_middleware puts each new layer outside the previous one: list innermost first.
+    if settings.cors_origins:
+        # Starlette's CORSMiddleware is pure ASGI. With credentials it echoes the caller's
+        # origin only when listed; production refuses `*` together with credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "X-CSRF-Token",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Link",
+                "Retry-After",
+                "X-Request-ID",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Deprecation",
+                "Sunset",
+            ],
+            max_age=600,
+        )
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` / gunicorn workers: settings from the environment."""
+    return create_app(Settings())

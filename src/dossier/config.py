@@ -1,0 +1,255 @@
+"""One settings object for the whole service.
+
+Every field is read from a ``DOSSIER_*`` environment variable (or an optional ``.env``). The
+embedded shape needs no configuration at all; ``DOSSIER_ENV=production`` refuses to start on
+values that are only safe on a developer's machine (see :meth:`Settings.production_problems`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists come from the environment as JSON (`["a", "b"]`) or comma separated (`a, b`).
+StrList = Annotated[list[str], NoDecode]
+
+MIN_SECRET_LENGTH = 32
+
+
+def _group(name: str) -> dict[str, Any]:
+    return {"group": name}
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Raised when production settings would be unsafe; names every offending setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "refusing to start with unsafe production settings:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOSSIER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- server -----------------------------------------------------------------------------
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`development` or `production` (strict checks).",
+        json_schema_extra=_group("server"),
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Address `dossier serve` binds to.",
+        json_schema_extra=_group("server"),
+    )
+    port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        description="Port `dossier serve` listens on.",
+        json_schema_extra=_group("server"),
+    )
+    data_dir: Path = Field(
+        Path("var"),
+        description="Folder for the SQLite file, blobs and the generated development secret.",
+        json_schema_extra=_group("server"),
+    )
+    debug: bool = Field(
+        False, description="Debug mode; refused in production.", json_schema_extra=_group("server")
+    )
+    docs_enabled: bool = Field(
+        True,
+        description="Serve `/docs`, `/redoc` and `/openapi.json`.",
+        json_schema_extra=_group("server"),
+    )
+    allow_docs_in_production: bool = Field(
+        False,
+        description="Allow the API docs to be served when `DOSSIER_ENV=production`.",
+        json_schema_extra=_group("server"),
+    )
+    cors_origins: StrList = Field(
+        default_factory=list,
+        description="Allowed CORS origins (JSON list or comma separated).",
+        json_schema_extra=_group("server"),
+    )
+    cors_allow_credentials: bool = Field(
+        False,
+        description="Send `Access-Control-Allow-Credentials`; never allowed with `*`.",
+        json_schema_extra=_group("server"),
+    )
+
+    # --- database ---------------------------------------------------------------------------
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; default `sqlite+aiosqlite:///<data_dir>/dossier.db`. "
+        "`postgresql://…` selects asyncpg.",
+        json_schema_extra=_group("database"),
+    )
+    allow_sqlite_in_production: bool = Field(
+        False,
+        description="Allow SQLite when `DOSSIER_ENV=production` (single-node installs).",
+        json_schema_extra=_group("database"),
+    )
+    database_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Connections kept open (PostgreSQL).",
+        json_schema_extra=_group("database"),
+    )
+    database_max_overflow: int = Field(
+        10, ge=0, description="Extra connections under load.", json_schema_extra=_group("database")
+    )
+    database_pool_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds to wait for a pooled connection.",
+        json_schema_extra=_group("database"),
+    )
+    database_echo: bool = Field(
+        False,
+        description="Log every SQL statement (development aid).",
+        json_schema_extra=_group("database"),
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        5000, ge=0, description="SQLite `busy_timeout`.", json_schema_extra=_group("database")
+    )
+
+    # --- redis ------------------------------------------------------------------------------
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL for cache, rate limits and token deny-list; unset = memory.",
+        json_schema_extra=_group("redis"),
+    )
+    redis_key_prefix: str = Field(
+        "dossier:", description="Prefix of every Redis key.", json_schema_extra=_group("redis")
+    )
+
+    # --- auth -------------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signing secret (≥ 32 chars). Development generates one under "
+        "`<data_dir>/secret_key`; production requires it.",
+        json_schema_extra=_group("auth"),
+    )
+
+    # --- logging ----------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        description="Lowest level written.",
+        json_schema_extra=_group("logging"),
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json",
+        description="`json` lines, or `console` for humans.",
+        json_schema_extra=_group("logging"),
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    # --- derived values -----------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the async driver this code base uses."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'dossier.db'}"
+        for prefix, replacement in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgresql+psycopg://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(prefix):
+                return replacement + url[len(prefix) :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @cached_property
+    def signing_secret(self) -> str:
+        """The secret key; in development one is generated once and kept under the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.is_production:
+            raise UnsafeSettingsError(["DOSSIER_SECRET_KEY is not set"])
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        # O_EXCL: when two processes start at once, one writes and the other reads its secret.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret)
+        return secret
+
+    def production_problems(self) -> list[str]:
+        """Every setting that is unsafe in production, by its environment variable name."""
+        problems: list[str] = []
+        if self.secret_key is None:
+            problems.append("DOSSIER_SECRET_KEY is not set")
+        elif len(self.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(f"DOSSIER_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append(
+                "DOSSIER_DATABASE_URL points at SQLite "
+                "(set DOSSIER_ALLOW_SQLITE_IN_PRODUCTION=true for a single-node install)"
+            )
+        if self.debug:
+            problems.append("DOSSIER_DEBUG is on")
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            problems.append(
+                "DOSSIER_CORS_ORIGINS is '*' while DOSSIER_CORS_ALLOW_CREDENTIALS is on"
+            )
+        if self.docs_enabled and not self.allow_docs_in_production:
+            problems.append(
+                "DOSSIER_DOCS_ENABLED exposes /docs "
+                "(set DOSSIER_ALLOW_DOCS_IN_PRODUCTION=true to keep it)"
+            )
+        return problems
+
+    def check_safe(self) -> None:
+        """Raise :class:`UnsafeSettingsError` in production when any value is unsafe."""
+        if self.is_production:
+            problems = self.production_problems()
+            if problems:
+                raise UnsafeSettingsError(problems)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,131 @@
+"""Structured logs: one JSON object per line, request id bound from context, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "[redacted]"
+
+# Keys whose values never reach a log line, whatever their nesting.
+_SECRET_KEY = re.compile(
+    r"(pass(word|wd)?|secret|token|authorization|cookie|api[_-]?key|credential|signature|hash)",
+    re.IGNORECASE,
+)
+# Bearer tokens and JWT-looking strings inside free text.
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+
+
+def _redact_text(value: str) -> str:
+    value = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
+    return _JWT.sub(REDACTED, value)
+
+
+def _redact(value: Any, depth: int = 0) -> Any:
+    if depth > 6:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            key: (
+                REDACTED
+                if isinstance(key, str) and _SECRET_KEY.search(key)
+                else _redact(item, depth + 1)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item, depth + 1) for item in value]
+    if isinstance(value, str):
+        return _redact_text(value)
+    return value
+
+
+def redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: drop values of secret-looking keys and tokens inside text."""
+    for key in list(event_dict):
+        if key in ("event", "timestamp", "level", "logger"):
+            if key == "event" and isinstance(event_dict[key], str):
+                event_dict[key] = _redact_text(event_dict[key])
+            continue
+        if _SECRET_KEY.search(key):
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _redact(event_dict[key])
+    return event_dict
+
+
+def _redact_exception(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    exc = event_dict.get("exception")
+    if isinstance(exc, str):
+        event_dict["exception"] = _redact_text(exc)
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library (uvicorn, alembic, …) into one formatter."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    renderer: Processor
+    if fmt == "console":
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer()
+
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact_exception,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # uvicorn's own access log duplicates ours (which has the request id and route template).
+    logging.getLogger("uvicorn.access").handlers.clear()
+    logging.getLogger("uvicorn.access").propagate = False
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
+
+def bind_context(**values: Any) -> None:
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def clear_context() -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def scrub_mapping(values: MutableMapping[str, Any]) -> dict[str, Any]:
+    """A redacted copy of a mapping, for code that logs structured input."""
+    redacted = _redact(dict(values))
+    assert isinstance(redacted, dict)
+    return redacted

@@ -1,0 +1,37 @@
+"""One unit of work per request: commit once after the handler succeeded, else roll back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dossier.db.engine import Database
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    database = get_database(request)
+    factory = (
+        database.sessionmaker if request.method in SAFE_METHODS else database.writer_sessionmaker
+    )
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        # scope="function" below: this runs after the handler returned and before the
+        # response is sent, so a failed commit becomes an error response, never a lie.
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from dossier.core.errors import problem_response
+from dossier.core.openapi import problem_responses
+from dossier.health.schemas import Liveness, Readiness
+from dossier.health.service import check_readiness
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", response_model=Liveness, summary="The process answers")
+async def live() -> Liveness:
+    return Liveness()
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="The database (and Redis, when configured) answer",
+    responses=problem_responses(503),
+)
+async def ready(request: Request) -> Response:
+    state = request.app.state
+    checks: dict[str, Callable[[], Awaitable[object]]] = {"database": state.database.ping}
+    if state.redis is not None:
+        checks["redis"] = state.redis.ping
+    result = await check_readiness(checks)
+    if result.status == "ok":
+        return JSONResponse(result.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+    return problem_response(
+        request.scope,
+        status=503,
+        code="dependency_unavailable",
+        detail="A dependency is not ready: "
+        + ", ".join(name for name, check in result.checks.items() if check.status != "ok"),
+        extra=result.model_dump(mode="json"),
+        headers={"Cache-Control": "no-store", "Retry-After": "5"},
+    )
