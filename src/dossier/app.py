@@ -16,6 +16,7 @@ from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.openapi import install_openapi
 from dossier.core.redis import create_redis
+from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         debug=False,
     )
     app.state.settings = settings
+    app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
     app.state.redis = None
