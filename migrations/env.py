@@ -11,6 +11,7 @@ import dossier.models  # noqa: F401  (registers every table on Base.metadata)
 from dossier.config import Settings
 from dossier.db.base import Base
 from dossier.db.engine import create_database
+from dossier.db.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_object=include_object,
     )
 
 

@@ -148,6 +148,80 @@ class Settings(BaseSettings):
         json_schema_extra=_group("auth"),
     )
 
+    # --- storage ----------------------------------------------------------------------------
+    storage_url: str | None = Field(
+        None,
+        description="Where uploaded files live: `file:///path` (default `<data_dir>/blobs`) or "
+        "`s3://bucket/prefix` for S3-compatible object storage.",
+        json_schema_extra=_group("storage"),
+    )
+    storage_s3_endpoint_url: str | None = Field(
+        None,
+        description="S3 endpoint (MinIO, Ceph, moto, …); unset = AWS.",
+        json_schema_extra=_group("storage"),
+    )
+    storage_s3_region: str | None = Field(
+        None, description="S3 region name.", json_schema_extra=_group("storage")
+    )
+    storage_s3_access_key_id: str | None = Field(
+        None,
+        description="S3 access key id; unset = the standard AWS credential chain.",
+        json_schema_extra=_group("storage"),
+    )
+    storage_s3_secret_access_key: SecretStr | None = Field(
+        None, description="S3 secret access key.", json_schema_extra=_group("storage")
+    )
+
+    # --- documents --------------------------------------------------------------------------
+    documents_duplicate_policy: Literal["reject", "allow"] = Field(
+        "reject",
+        description="Same file uploaded twice by one user: `reject` (409) or `allow`.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_max_pages: int = Field(
+        2000,
+        ge=1,
+        description="A PDF with more pages fails ingestion.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_max_decompressed_bytes: int = Field(
+        100 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes a DOCX (a zip) may expand to; guards against zip bombs.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_max_text_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description="Extracted text beyond this is dropped (with a warning).",
+        json_schema_extra=_group("documents"),
+    )
+    documents_extraction_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Wall-clock limit for extracting one document's text.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_chunk_chars: int = Field(
+        1000,
+        ge=100,
+        le=20000,
+        description="Target size of a search chunk in characters.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_chunk_overlap_chars: int = Field(
+        150,
+        ge=0,
+        description="Characters two neighbouring chunks share.",
+        json_schema_extra=_group("documents"),
+    )
+    documents_extraction_processes: int = Field(
+        2,
+        ge=1,
+        description="Processes that extract text when no job engine pool is given (CLI).",
+        json_schema_extra=_group("documents"),
+    )
+
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
@@ -175,6 +249,11 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     # --- derived values -----------------------------------------------------------------------
+    @property
+    def resolved_storage_url(self) -> str:
+        """The storage URL, defaulting to a folder under the data dir."""
+        return self.storage_url or (self.data_dir.resolve() / "blobs").as_uri()
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"

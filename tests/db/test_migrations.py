@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import dossier.models  # noqa: F401
 from dossier.config import Settings
 from dossier.db.base import Base
-from dossier.db.migrate import downgrade, upgrade
+from dossier.db.migrate import downgrade, include_object, upgrade
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -23,6 +23,7 @@ def _diff(connection: Connection) -> list[object]:
             "compare_type": True,
             "compare_server_default": True,
             "render_as_batch": connection.dialect.name == "sqlite",
+            "include_object": include_object,
         },
     )
     return list(compare_metadata(context, Base.metadata))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 
 from dossier.config import Settings
+from dossier.db.base import Base
 
 
 def _script_location() -> Path:
@@ -32,3 +34,15 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 def downgrade(settings: Settings, revision: str) -> None:
     command.downgrade(alembic_config(settings), revision)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate filter: skip database objects a migration created outside the metadata.
+
+    Models list such names (full-text index tables, generated columns) in
+    ``Base.metadata.info["unmanaged"]``.
+    """
+    unmanaged: set[str] = Base.metadata.info.get("unmanaged", set())
+    return not (reflected and compare_to is None and name in unmanaged)

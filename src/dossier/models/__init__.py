@@ -1,5 +1,6 @@
 """ORM classes, one module per aggregate. Importing this package registers every table."""
 
+from dossier.models.document import Document, DocumentChunk, DocumentStatus, DocumentType
 from dossier.models.user import Role, User
 
-__all__ = ["Role", "User"]
+__all__ = ["Document", "DocumentChunk", "DocumentStatus", "DocumentType", "Role", "User"]

@@ -1,0 +1,1 @@
+"""Documents: upload, storage, background ingestion (extract → chunk → index)."""

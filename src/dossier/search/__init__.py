@@ -1,0 +1,1 @@
+"""Full-text search over document chunks (SQLite FTS5 or PostgreSQL tsvector)."""
