@@ -8,19 +8,28 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
 from dossier.config import Settings
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
+from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
 from dossier.core.redis import create_redis
 from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
+from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
+from dossier.middleware.body_limit import BodyLimitMiddleware
+from dossier.middleware.metrics import MetricsMiddleware
+from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.request_id import RequestIdMiddleware
+from dossier.middleware.security_headers import SecurityHeadersMiddleware
+from dossier.middleware.timeout import RequestTimeoutMiddleware
+from dossier.middleware.trusted_host import TrustedHostMiddleware
 
 logger = structlog.get_logger("dossier.app")
 
@@ -38,7 +47,13 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_database(settings)
+        instrument_pool(database.engine)
         redis = create_redis(settings.redis_url)
+        metrics_server = None
+        if settings.metrics_enabled and settings.metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
         app.state.database = database
         app.state.redis = redis
         logger.info(
@@ -51,6 +66,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
@@ -88,8 +105,23 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    if settings.metrics_enabled and settings.metrics_port is None:
+        app.include_router(metrics_router)
 
     # add_middleware puts each new layer outside the previous one: list innermost first.
+    # add_middleware puts each new layer outside the previous one, so this list reads from
+    # the innermost layer out. A request passes: proxy → request id → access log → metrics →
+    # trusted host → security headers → CORS → gzip → body limit → timeout → route.
+    app.add_middleware(
+        RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_request_body_bytes,
+        # Multipart framing adds a little to the file itself.
+        overrides=[("POST", r"/api/v1/documents", settings.max_upload_bytes + 64 * 1024)],
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     if settings.cors_origins:
         # Starlette's CORSMiddleware is pure ASGI. With credentials it echoes the caller's
         # origin only when listed; production refuses `*` together with credentials.
@@ -120,8 +152,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
     return app
 
 
