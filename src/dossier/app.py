@@ -19,7 +19,9 @@ from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
 from dossier.core.redis import create_redis
 from dossier.core.security.tokens import AccessTokenCodec, derive_key
+from dossier.core.storage import create_storage
 from dossier.db.engine import create_database
+from dossier.documents.endpoints import router as documents_router
 from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
@@ -30,6 +32,7 @@ from dossier.middleware.request_id import RequestIdMiddleware
 from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
 from dossier.middleware.trusted_host import TrustedHostMiddleware
+from dossier.search.endpoints import router as search_router
 
 logger = structlog.get_logger("dossier.app")
 
@@ -56,6 +59,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
         app.state.database = database
         app.state.redis = redis
+        app.state.storage = create_storage(settings)
         logger.info(
             "startup",
             version=__version__,
@@ -70,6 +74,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
                 metrics_server.shutdown()
             if redis is not None:
                 await redis.aclose()
+            await app.state.storage.close()
             await database.dispose()
             logger.info("shutdown")
 
@@ -105,6 +110,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    app.include_router(documents_router)
+    app.include_router(search_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 

@@ -184,7 +184,7 @@ class S3Storage:
         try:
             await self._call(self.client.upload_file, str(source), self.bucket, self._name(key))
         finally:
-            source.unlink(missing_ok=True)
+            await asyncio.to_thread(source.unlink, missing_ok=True)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await self._call(self.client.put_object, Bucket=self.bucket, Key=self._name(key), Body=data)

@@ -51,9 +51,7 @@ def split_page(text: str, *, size: int, overlap: int) -> list[str]:
     return pieces
 
 
-def chunk_pages(
-    pages: list[str], *, paged: bool, size: int, overlap: int
-) -> list[Chunk]:
+def chunk_pages(pages: list[str], *, paged: bool, size: int, overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     for number, page_text in enumerate(pages, start=1):
         for piece in split_page(page_text, size=size, overlap=overlap):

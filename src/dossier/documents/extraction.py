@@ -144,7 +144,7 @@ def _extract_pdf(path: Path, limits: ExtractionLimits, warnings: list[str]) -> E
         page_count = len(reader.pages)
     except ExtractionFailed:
         raise
-    except (FileNotDecryptedError,) as exc:
+    except FileNotDecryptedError as exc:
         raise ExtractionFailed("the PDF is encrypted (a password is required)") from exc
     except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ExtractionFailed(f"the PDF is corrupt or unreadable ({type(exc).__name__})") from exc
@@ -222,7 +222,8 @@ def _extract_docx(path: Path, limits: ExtractionLimits, warnings: list[str]) -> 
             if declared > limits.max_decompressed_bytes:
                 raise ExtractionFailed(
                     f"the DOCX would expand to {declared} bytes; the limit is "
-                    f"{limits.max_decompressed_bytes} (DOSSIER_DOCUMENTS_MAX_DECOMPRESSED_BYTES)"
+                    f"{limits.max_decompressed_bytes} (DOSSIER_DOCUMENTS_MAX_DECOMPRESSED_BYTES); "
+                    "it may be a zip bomb"
                 )
             for info in infos:
                 ratio = info.file_size / max(info.compress_size, 1)
@@ -322,7 +323,7 @@ def _extract_plain(
     path: Path, doc_type: str, limits: ExtractionLimits, warnings: list[str]
 ) -> ExtractedText:
     # Text formats are small relative to the limit; reading more than the character budget
-    # (×4 bytes per character at most) is never needed.
+    # (4 bytes per character at most) is never needed.
     data = _read_capped(path, limits.max_text_chars * 4)
     source = decode_text(data, warnings)
     if doc_type == "html":

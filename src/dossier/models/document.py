@@ -96,9 +96,7 @@ class DocumentChunk(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    document_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE")
-    )
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     ordinal: Mapped[int] = mapped_column(Integer)
     page: Mapped[int | None] = mapped_column(Integer, default=None)
     text: Mapped[str] = mapped_column(Text)

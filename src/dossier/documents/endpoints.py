@@ -1,0 +1,238 @@
+"""HTTP routes of the documents API. HTTP only: parsing, status codes, headers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from dossier.auth.dependencies import CurrentPrincipal
+from dossier.config import Settings
+from dossier.core.openapi import problem_responses
+from dossier.core.ranges import UnsatisfiableRange, content_disposition, parse_range
+from dossier.db.session import SessionDep
+from dossier.documents import service
+from dossier.documents.dependencies import StorageDep
+from dossier.documents.errors import RangeNotSatisfiable
+from dossier.documents.repository import DocumentFilters
+from dossier.documents.schemas import (
+    DocumentList,
+    DocumentRead,
+    DocumentStatusName,
+    DocumentText,
+    DocumentTypeName,
+)
+from dossier.documents.upload import receive_upload
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PDF, plain text, Markdown, HTML or DOCX; the type "
+                            "is detected from the content.",
+                        },
+                        "title": {"type": "string", "maxLength": 255},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _etag(document_id: uuid.UUID, version: int) -> str:
+    return f'"{document_id.hex}-{version}"'
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentRead,
+    summary="Upload a document (multipart: `file`, optional `title`)",
+    openapi_extra=_UPLOAD_BODY,
+    responses=problem_responses(400, 401, 409, 413, 415, 422),
+)
+async def upload_document(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    storage: StorageDep,
+) -> Any:
+    settings: Settings = request.app.state.settings
+    upload = await receive_upload(
+        request, max_bytes=settings.max_upload_bytes, tmp_dir=service.temporary_dir(settings)
+    )
+    document = await service.upload_document(
+        session, principal, upload=upload, storage=storage, settings=settings
+    )
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    response.headers["ETag"] = _etag(document.id, document.version)
+    return document
+
+
+@router.get(
+    "",
+    response_model=DocumentList,
+    summary="List the documents you may see, newest first",
+    responses=problem_responses(400, 401),
+)
+async def list_documents(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Annotated[DocumentStatusName | None, Query(description="Only this status.")] = None,
+    type: Annotated[DocumentTypeName | None, Query(description="Only this type.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive text in the title.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Any:
+    filters = DocumentFilters(status=status, doc_type=type, title_contains=q or None)
+    items, total = await service.list_documents(
+        session, principal, filters=filters, limit=limit, offset=(page - 1) * limit
+    )
+    return DocumentList(
+        items=[DocumentRead.model_validate(item) for item in items],
+        limit=limit,
+        page=page,
+        total=total,
+    )
+
+
+@router.get(
+    "/{document_id}",
+    response_model=DocumentRead,
+    summary="A document: metadata, derived outputs and latest job",
+    responses={304: {"description": "Not modified"}, **problem_responses(401, 404)},
+)
+async def get_document(
+    document_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Any:
+    document = await service.get_document(session, principal, document_id=document_id)
+    etag = _etag(document.id, document.version)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return document
+
+
+@router.get(
+    "/{document_id}/content",
+    summary="The original file (attachment; byte ranges supported)",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file"},
+        206: {"content": {"application/octet-stream": {}}, "description": "Part of the file"},
+        304: {"description": "Not modified"},
+        **problem_responses(401, 404, 416),
+    },
+)
+async def get_content(
+    document_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    storage: StorageDep,
+) -> Response:
+    document = await service.get_document(session, principal, document_id=document_id)
+    etag = f'"{document.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(document.filename),
+        "X-Content-Type-Options": "nosniff",
+        # Even if a browser renders it, an uploaded HTML file runs in a sandbox without script.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+    }
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    size = document.size_bytes
+    byte_range = None
+    if_range = request.headers.get("if-range")
+    if if_range is None or if_range.strip() == etag:
+        try:
+            byte_range = parse_range(request.headers.get("range"), size)
+        except UnsatisfiableRange as exc:
+            raise RangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"}) from exc
+    if byte_range is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(
+            storage.iter_range(document.storage_key),
+            media_type=document.content_type,
+            headers=headers,
+        )
+    first, last = byte_range
+    headers["Content-Length"] = str(last - first + 1)
+    headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return StreamingResponse(
+        storage.iter_range(document.storage_key, first, last),
+        status_code=206,
+        media_type=document.content_type,
+        headers=headers,
+    )
+
+
+@router.get(
+    "/{document_id}/text",
+    response_model=DocumentText,
+    summary="The extracted text (once ingestion succeeded)",
+    responses=problem_responses(401, 404, 409),
+)
+async def get_text(
+    document_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    storage: StorageDep,
+) -> Any:
+    document, text = await service.get_text(
+        session, principal, document_id=document_id, storage=storage
+    )
+    response.headers["ETag"] = _etag(document.id, document.version)
+    return DocumentText(document_id=document.id, page_count=document.page_count, text=text)
+
+
+@router.delete(
+    "/{document_id}",
+    status_code=204,
+    summary="Delete a document, its file, chunks and index entries",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_document(
+    document_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    storage: StorageDep,
+    background: BackgroundTasks,
+) -> Response:
+    keys = await service.delete_document(session, principal, document_id=document_id)
+    # Background tasks run after the response, so after the unit of work committed.
+    for key in keys:
+        background.add_task(storage.delete, key)
+    return Response(status_code=204)
