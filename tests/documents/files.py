@@ -93,8 +93,10 @@ def make_docx_entity_bomb() -> bytes:
 
 def make_exe() -> bytes:
     """The start of a Windows PE executable."""
-    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + (
-        b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 200
+    return (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+        + b"\x00" * 48
+        + (b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 200)
     )
 
 

@@ -28,7 +28,9 @@ def test_chunks_prefer_sentence_ends() -> None:
 
 
 def test_pages_are_kept_and_never_mixed() -> None:
-    chunks = chunk_pages(["page one " * 50, "", "page three " * 50], paged=True, size=150, overlap=20)
+    chunks = chunk_pages(
+        ["page one " * 50, "", "page three " * 50], paged=True, size=150, overlap=20
+    )
     assert {chunk.page for chunk in chunks} == {1, 3}
     assert all("three" in chunk.text for chunk in chunks if chunk.page == 3)
     assert [chunk.ordinal for chunk in chunks] == list(range(len(chunks)))

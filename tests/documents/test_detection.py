@@ -51,7 +51,7 @@ def test_multibyte_character_cut_by_the_sample_is_still_text(tmp_path: Path) -> 
         b"\x89PNG\r\n\x1a\n" + b"\x00" * 32,
         b"",
         b"text with a \x1b escape",
-        "latin-1 only: caf\xe9 " .encode("latin-1") * 3,
+        "latin-1 only: caf\xe9 ".encode("latin-1") * 3,
     ],
 )
 def test_refuses_other_content_whatever_its_name(tmp_path: Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ def test_words_phrases_prefixes_and_exclusions() -> None:
 
 
 def test_operators_of_the_engines_cannot_be_injected() -> None:
-    query = parse_query("NEAR(a b) OR x:* & !y ' \" \" (c)")
+    query = parse_query('NEAR(a b) OR x:* & !y \' " " (c)')
     fts = query.to_fts5()
     assert "NEAR(" not in fts
     assert fts.count('"') % 2 == 0

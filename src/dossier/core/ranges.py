@@ -33,11 +33,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise UnsatisfiableRange
         return max(size - length, 0), size - 1
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
-        return None
     if first >= size:
         raise UnsatisfiableRange
+    last = int(last_text) if last_text else size - 1
+    if last < first:
+        return None  # invalid: ignored
     return first, min(last, size - 1)
 
 

@@ -165,8 +165,8 @@ async def get_content(
         "ETag": etag,
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(document.filename),
-        "X-Content-Type-Options": "nosniff",
-        # Even if a browser renders it, an uploaded HTML file runs in a sandbox without script.
+        # With the middleware's nosniff and CSP: even if a browser renders an uploaded HTML
+        # file, it runs in a sandbox without script.
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-cache",
     }

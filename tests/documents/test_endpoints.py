@@ -1,0 +1,334 @@
+"""The documents API through the real app: upload, reads, content, delete."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from dossier.app import create_app
+from dossier.config import Settings
+from dossier.models.user import User
+from tests.documents import files
+from tests.documents.conftest import Ingest, Upload
+from tests.factories import auth_headers
+from tests.helpers import assert_problem
+
+PDF = files.make_pdf(["Page one text", "Page two text"])
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "doc_type", "content_type"),
+    [
+        (PDF, "report.pdf", "pdf", "application/pdf"),
+        (files.make_docx(["hello"]), "letter.docx", "docx", "application/vnd.openxml"),
+        (files.HTML.encode(), "page.html", "html", "text/html"),
+        (files.MARKDOWN.encode(), "notes.md", "markdown", "text/markdown"),
+        (files.TEXT.encode(), "notes.txt", "text", "text/plain"),
+    ],
+)
+async def test_upload_each_supported_type(
+    upload: Upload, owner: User, data: bytes, filename: str, doc_type: str, content_type: str
+) -> None:
+    response = await upload(owner, data, filename)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["type"] == doc_type
+    assert body["content_type"].startswith(content_type)
+    assert body["status"] == "uploaded"
+    assert body["size_bytes"] == len(data)
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+    assert body["filename"] == filename
+    assert body["owner_id"] == str(owner.id)
+    assert response.headers["location"] == f"/api/v1/documents/{body['id']}"
+
+
+async def test_upload_with_title_and_hostile_filename(
+    upload: Upload, owner: User, settings: Settings
+) -> None:
+    response = await upload(owner, files.TEXT.encode(), "../../etc/pa<ss;wd.txt", title="Mine")
+    body = response.json()
+    assert body["title"] == "Mine"
+    assert body["filename"] == "pa_ss_wd.txt"
+    blobs = list((settings.data_dir / "blobs").rglob("*"))
+    assert not any("pass" in path.name or path.name == "etc" for path in blobs)
+
+
+async def test_executable_renamed_pdf_is_415(upload: Upload, owner: User) -> None:
+    response = await upload(owner, files.make_exe(), "invoice.pdf", content_type="application/pdf")
+    assert_problem(response, 415, "unsupported_document_type")
+
+
+async def test_upload_too_large_is_413_and_leaves_nothing(
+    make_settings: Callable[..., Settings], owner: User
+) -> None:
+    settings = make_settings(max_upload_bytes=1000)
+    app = create_app(settings, configure_logs=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/api/v1/documents",
+                headers=auth_headers(app, owner),
+                files={"file": ("big.txt", b"x" * 5000, "text/plain")},
+            )
+    assert_problem(response, 413)
+    leftovers = [p for p in settings.data_dir.rglob("*") if p.is_file() and p.name != "secret_key"]
+    assert leftovers == []
+
+
+async def test_streamed_upload_over_the_limit_without_content_length(
+    make_settings: Callable[..., Settings], owner: User
+) -> None:
+    settings = make_settings(max_upload_bytes=100_000)
+    app = create_app(settings, configure_logs=False)
+    boundary = "bnd"
+    sent = 0
+
+    async def body():  # chunked: no Content-Length for the middleware to check
+        nonlocal sent
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        for _ in range(100):  # would be 1.6 MB
+            sent += 1
+            yield b"y" * 16384
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/api/v1/documents",
+                headers={
+                    **auth_headers(app, owner),
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                },
+                content=body(),
+            )
+    assert_problem(response, 413)
+
+
+async def test_duplicate_upload_is_409_naming_the_existing_document(
+    upload: Upload, owner: User, other: User
+) -> None:
+    first = (await upload(owner, files.TEXT.encode(), "a.txt")).json()
+    response = await upload(owner, files.TEXT.encode(), "b.txt")
+    body = assert_problem(response, 409, "duplicate_document")
+    assert body["existing_document_id"] == first["id"]
+    # Another user may upload the same bytes.
+    assert (await upload(other, files.TEXT.encode(), "a.txt")).status_code == 201
+
+
+async def test_duplicate_policy_allow(make_settings: Callable[..., Settings], owner: User) -> None:
+    app = create_app(make_settings(documents_duplicate_policy="allow"), configure_logs=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(2):
+                response = await client.post(
+                    "/api/v1/documents",
+                    headers=auth_headers(app, owner),
+                    files={"file": ("a.txt", b"same bytes", "text/plain")},
+                )
+                assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"data": {"title": "no file"}, "files": {"other": ("a.txt", b"x")}}, "other"),
+        ({"data": {"title": "x" * 300}, "files": {"file": ("a.txt", b"x")}}, "title"),
+    ],
+)
+async def test_invalid_forms_are_422(
+    client: httpx.AsyncClient, app: FastAPI, owner: User, kwargs: dict, field: str
+) -> None:
+    response = await client.post("/api/v1/documents", headers=auth_headers(app, owner), **kwargs)
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["loc"] == ["body", field]
+
+
+async def test_missing_file_is_422(client: httpx.AsyncClient, app: FastAPI, owner: User) -> None:
+    response = await client.post(
+        "/api/v1/documents",
+        headers=auth_headers(app, owner),
+        files={"title": (None, b"only a title")},
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["loc"] == ["body", "file"]
+
+
+async def test_json_body_is_415(client: httpx.AsyncClient, app: FastAPI, owner: User) -> None:
+    response = await client.post(
+        "/api/v1/documents", headers=auth_headers(app, owner), json={"file": "x"}
+    )
+    assert_problem(response, 415, "multipart_required")
+
+
+async def test_anonymous_requests_are_401(client: httpx.AsyncClient) -> None:
+    for method, path in [
+        ("POST", "/api/v1/documents"),
+        ("GET", "/api/v1/documents"),
+        ("GET", "/api/v1/documents/00000000-0000-0000-0000-000000000001"),
+        ("GET", "/api/v1/search?q=x"),
+    ]:
+        response = await client.request(method, path)
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_get_has_etag_and_304(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User
+) -> None:
+    created = await upload(owner, PDF, "r.pdf")
+    url = created.headers["location"]
+    response = await client.get(url, headers=auth_headers(app, owner))
+    assert response.status_code == 200
+    etag = response.headers["etag"]
+    assert etag == created.headers["etag"]
+    again = await client.get(url, headers={**auth_headers(app, owner), "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+async def test_others_documents_are_404_moderators_see_them(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User, other: User,
+    moderator: User,
+) -> None:  # fmt: skip
+    url = (await upload(owner, PDF, "r.pdf")).headers["location"]
+    for suffix in ("", "/content", "/text"):
+        assert_problem(await client.get(url + suffix, headers=auth_headers(app, other)), 404)
+    assert_problem(await client.delete(url, headers=auth_headers(app, other)), 404)
+    assert (await client.get(url, headers=auth_headers(app, moderator))).status_code == 200
+    listed = await client.get("/api/v1/documents", headers=auth_headers(app, other))
+    assert listed.json()["items"] == []
+    # Moderators read everything but may not delete others' documents.
+    assert_problem(await client.delete(url, headers=auth_headers(app, moderator)), 403)
+
+
+async def test_bad_ids_are_422(client: httpx.AsyncClient, app: FastAPI, owner: User) -> None:
+    response = await client.get("/api/v1/documents/not-a-uuid", headers=auth_headers(app, owner))
+    assert_problem(response, 422)
+
+
+async def test_list_filters_and_pages(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User, ingest: Ingest
+) -> None:
+    ids = []
+    for index in range(5):
+        body = (
+            await upload(owner, f"note {index}".encode(), f"n{index}.txt", title=f"Note {index}")
+        ).json()
+        ids.append(body["id"])
+    pdf = (await upload(owner, PDF, "r.pdf", title="Annual Report")).json()
+    await ingest(pdf["id"])
+    headers = auth_headers(app, owner)
+
+    page1 = (await client.get("/api/v1/documents?limit=4", headers=headers)).json()
+    assert page1["total"] == 6
+    assert page1["page"] == 1
+    assert [item["id"] for item in page1["items"]] == [pdf["id"], *ids[::-1][:3]]
+    page2 = (await client.get("/api/v1/documents?limit=4&page=2", headers=headers)).json()
+    assert [item["id"] for item in page2["items"]] == ids[::-1][3:]
+
+    by_type = (await client.get("/api/v1/documents?type=pdf", headers=headers)).json()
+    assert [item["id"] for item in by_type["items"]] == [pdf["id"]]
+    ready = (await client.get("/api/v1/documents?status=ready", headers=headers)).json()
+    assert [item["id"] for item in ready["items"]] == [pdf["id"]]
+    titled = (await client.get("/api/v1/documents?q=REPORT", headers=headers)).json()
+    assert [item["id"] for item in titled["items"]] == [pdf["id"]]
+    wild = (await client.get("/api/v1/documents?q=%25", headers=headers)).json()
+    assert wild["items"] == []  # % is a literal, not a wildcard
+
+    for query in ("limit=0", "limit=101", "page=0", "status=bogus", "type=exe"):
+        assert_problem(await client.get(f"/api/v1/documents?{query}", headers=headers), 422)
+
+
+async def test_content_download_with_ranges(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User
+) -> None:
+    created = (await upload(owner, PDF, "Résumé 2026.pdf")).json()
+    url = f"/api/v1/documents/{created['id']}/content"
+    headers = auth_headers(app, owner)
+
+    full = await client.get(url, headers=headers)
+    assert full.status_code == 200
+    assert full.content == PDF
+    assert full.headers["content-type"] == "application/pdf"
+    assert full.headers["accept-ranges"] == "bytes"
+    assert full.headers["x-content-type-options"] == "nosniff"
+    disposition = full.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="R_sum_ 2026.pdf"')
+    assert "filename*=UTF-8''R%C3%A9sum%C3%A9%202026.pdf" in disposition
+    etag = full.headers["etag"]
+
+    part = await client.get(url, headers={**headers, "Range": "bytes=0-9"})
+    assert part.status_code == 206
+    assert part.content == PDF[:10]
+    assert part.headers["content-range"] == f"bytes 0-9/{len(PDF)}"
+
+    tail = await client.get(url, headers={**headers, "Range": "bytes=-5"})
+    assert tail.content == PDF[-5:]
+    opened = await client.get(url, headers={**headers, "Range": f"bytes={len(PDF) - 3}-"})
+    assert opened.content == PDF[-3:]
+
+    stale = await client.get(url, headers={**headers, "Range": "bytes=0-9", "If-Range": '"x"'})
+    assert stale.status_code == 200
+    assert stale.content == PDF
+
+    outside = await client.get(url, headers={**headers, "Range": f"bytes={len(PDF)}-"})
+    assert_problem(outside, 416, "range_not_satisfiable")
+    assert outside.headers["content-range"] == f"bytes */{len(PDF)}"
+
+    cached = await client.get(url, headers={**headers, "If-None-Match": etag})
+    assert cached.status_code == 304
+
+
+async def test_html_content_is_served_as_a_sandboxed_attachment(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User
+) -> None:
+    created = (await upload(owner, files.HTML.encode(), "page.html")).json()
+    response = await client.get(
+        f"/api/v1/documents/{created['id']}/content", headers=auth_headers(app, owner)
+    )
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert "sandbox" in response.headers["content-security-policy"]
+
+
+async def test_text_is_409_until_ingested_then_available(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User, ingest: Ingest
+) -> None:
+    created = (await upload(owner, PDF, "r.pdf")).json()
+    url = f"/api/v1/documents/{created['id']}/text"
+    assert_problem(await client.get(url, headers=auth_headers(app, owner)), 409)
+    await ingest(created["id"])
+    body = (await client.get(url, headers=auth_headers(app, owner))).json()
+    assert body["page_count"] == 2
+    assert "Page one text" in body["text"]
+    assert "Page two text" in body["text"]
+
+
+async def test_delete_removes_blob_text_and_index_entries(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User, ingest: Ingest,
+    settings: Settings,
+) -> None:  # fmt: skip
+    created = (await upload(owner, files.make_pdf(["unique zanzibar words"]), "z.pdf")).json()
+    await ingest(created["id"])
+    headers = auth_headers(app, owner)
+    hits = (await client.get("/api/v1/search?q=zanzibar", headers=headers)).json()
+    assert hits["total"] == 1
+
+    response = await client.delete(f"/api/v1/documents/{created['id']}", headers=headers)
+    assert response.status_code == 204
+    assert_problem(await client.get(f"/api/v1/documents/{created['id']}", headers=headers), 404)
+    assert (await client.get("/api/v1/search?q=zanzibar", headers=headers)).json()["total"] == 0
+    blobs = [p for p in Path(settings.data_dir / "blobs").rglob("*") if p.is_file()]
+    assert blobs == []
+    assert_problem(await client.delete(f"/api/v1/documents/{created['id']}", headers=headers), 404)
