@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from dossier.documents.chunking import chunk_pages, split_page
 
 
@@ -17,7 +19,7 @@ def test_chunks_overlap_and_cover_everything() -> None:
     assert all(len(piece) <= 200 for piece in pieces)
     seen = {word for piece in pieces for word in piece.split()}
     assert seen == set(words)  # no word lost, none cut in half
-    for left, right in zip(pieces, pieces[1:], strict=False):
+    for left, right in itertools.pairwise(pieces):
         assert left.split()[-1] in right.split()[:15]  # neighbours share words
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -329,6 +328,6 @@ async def test_delete_removes_blob_text_and_index_entries(
     assert response.status_code == 204
     assert_problem(await client.get(f"/api/v1/documents/{created['id']}", headers=headers), 404)
     assert (await client.get("/api/v1/search?q=zanzibar", headers=headers)).json()["total"] == 0
-    blobs = [p for p in Path(settings.data_dir / "blobs").rglob("*") if p.is_file()]
+    blobs = [p for p in (settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert blobs == []
     assert_problem(await client.delete(f"/api/v1/documents/{created['id']}", headers=headers), 404)

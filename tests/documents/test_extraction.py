@@ -38,7 +38,7 @@ def test_encrypted_pdf_fails_with_a_clear_reason(tmp_path: Path) -> None:
 
 
 def test_corrupt_pdf_fails(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionFailed, match="corrupt|no pages|malformed"):
+    with pytest.raises(ExtractionFailed, match=r"corrupt|no pages|malformed"):
         _extract(tmp_path, files.make_corrupt_pdf(), "pdf")
 
 
@@ -70,7 +70,7 @@ def test_docx_paragraphs(tmp_path: Path) -> None:
 
 
 def test_docx_zip_bomb_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionFailed, match="zip bomb|decompressed size"):
+    with pytest.raises(ExtractionFailed, match=r"zip bomb|decompressed size"):
         _extract(tmp_path, files.make_docx_zip_bomb(), "docx")
 
 
@@ -78,14 +78,14 @@ def test_docx_compression_ratio_of_a_bomb_is_refused_under_a_generous_limit(
     tmp_path: Path,
 ) -> None:
     limits = ExtractionLimits(10, 500 * 1024 * 1024, 100_000, 30)
-    with pytest.raises(ExtractionFailed, match="compressed .*:1; it looks like a zip bomb"):
+    with pytest.raises(ExtractionFailed, match=r"compressed .*:1; it looks like a zip bomb"):
         _extract(tmp_path, files.make_docx_zip_bomb(), "docx", limits)
 
 
 def test_docx_over_a_small_decompressed_limit_is_refused(tmp_path: Path) -> None:
     limits = ExtractionLimits(10, 64 * 1024, 100_000, 30)
     data = files.make_docx(["x" * (200 * 1024)])
-    with pytest.raises(ExtractionFailed, match="decompressed size|zip bomb"):
+    with pytest.raises(ExtractionFailed, match=r"decompressed size|zip bomb"):
         _extract(tmp_path, data, "docx", limits)
 
 
