@@ -68,7 +68,13 @@ def _redact_exception(_logger: WrappedLogger, _name: str, event_dict: EventDict)
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    stream: TextIO | None = None,
+    *,
+    trace_context: bool = False,
+) -> None:
     """Route structlog and the standard library (uvicorn, alembic, …) into one formatter."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -77,6 +83,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
+    if trace_context:
+        from dossier.core.tracing import add_trace_context
+
+        shared.append(add_trace_context)
     renderer: Processor
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
