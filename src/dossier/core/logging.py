@@ -121,6 +121,10 @@ def configure_logging(
     # uvicorn's own access log duplicates ours (which has the request id and route template).
     logging.getLogger("uvicorn.access").handlers.clear()
     logging.getLogger("uvicorn.access").propagate = False
+    # httpx logs every outgoing URL at INFO; URLs (webhook targets, signed links) may carry
+    # secrets, and our own code logs what matters about outbound calls.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
