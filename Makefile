@@ -46,5 +46,8 @@ format: $(VENV)/.synced ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests migrations bench deploy
 	$(VENV)/bin/ruff format src tests migrations bench deploy
 
+bench: $(VENV)/.synced ## Run the benchmarks (wrk; writes docs/performance.md)
+	$(VENV)/bin/python -m bench.run $(BENCH)
+
 clean: ## Remove the virtualenvs and caches (keeps var/ data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
 from dossier.config import Settings
+from dossier.core.cache import AppCache
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
@@ -46,20 +48,26 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_database(settings)
         instrument_pool(database.engine)
         redis = create_redis(settings.redis_url)
+        if tracer_provider is not None:
+            from dossier.core.tracing import instrument_clients
+
+            instrument_clients(tracer_provider, database.engine, redis)
         metrics_server = None
         if settings.metrics_enabled and settings.metrics_port is not None:
             from prometheus_client import start_http_server
 
             metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
+        cache = AppCache(redis_url=settings.redis_url, prefix=settings.redis_key_prefix)
         app.state.database = database
         app.state.redis = redis
         app.state.storage = create_storage(settings)
+        app.state.cache = cache
         logger.info(
             "startup",
             version=__version__,
@@ -72,6 +80,9 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         finally:
             if metrics_server is not None:
                 metrics_server.shutdown()
+            await cache.close()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # flushes the spans still queued
             if redis is not None:
                 await redis.aclose()
             await app.state.storage.close()
@@ -85,20 +96,29 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     settings = settings or Settings()
     settings.check_safe()
     if configure_logs:
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(
+            settings.log_level, settings.log_format, trace_context=settings.otel_enabled
+        )
+
+    tracer_provider = None
+    if settings.otel_enabled:
+        from dossier.core.tracing import create_tracer_provider
+
+        tracer_provider = create_tracer_provider(settings)
 
     docs = settings.docs_enabled
     app = FastAPI(
         title="Dossier",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, tracer_provider),
         openapi_url=OPENAPI_URL if docs else None,
         docs_url=None,
         redoc_url=None,
         debug=False,
     )
     app.state.settings = settings
+    app.state.tracer_provider = tracer_provider
     app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
@@ -165,6 +185,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
+    if tracer_provider is not None:
+        from dossier.core.tracing import instrument_app
+
+        instrument_app(app, tracer_provider)  # wraps the whole stack: logs see the span
     return app
 
 

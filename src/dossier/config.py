@@ -278,6 +278,21 @@ class Settings(BaseSettings):
         json_schema_extra=_group("metrics"),
     )
 
+    # --- tracing ----------------------------------------------------------------------------
+    otel_enabled: bool = Field(
+        False,
+        description="OpenTelemetry tracing of requests, SQL, httpx and Redis.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_exporter: Literal["otlp", "console"] = Field(
+        "otlp",
+        description="`otlp` (HTTP; endpoint from `OTEL_EXPORTER_OTLP_ENDPOINT`) or `console`.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_service_name: str = Field(
+        "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
+    )
+
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
