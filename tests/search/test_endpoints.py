@@ -1,0 +1,118 @@
+"""GET /api/v1/search: syntax, ranking, visibility, pagination, safe snippets."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from dossier.models.user import User
+from tests.documents import files
+from tests.documents.conftest import Ingest, Upload
+from tests.factories import auth_headers
+from tests.helpers import assert_problem
+
+
+async def _ingested(upload: Upload, ingest: Ingest, user: User, text: str, name: str) -> str:
+    created = await upload(user, text.encode(), name, title=name)
+    assert created.status_code == 201, created.text
+    document_id: str = created.json()["id"]
+    await ingest(document_id)
+    return document_id
+
+
+async def _search(client: httpx.AsyncClient, app: FastAPI, user: User, **params: object):
+    return await client.get("/api/v1/search", params=params, headers=auth_headers(app, user))
+
+
+async def test_query_syntax(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    a = await _ingested(upload, ingest, owner, "The red fox jumps over the lazy dog.", "a.txt")
+    b = await _ingested(upload, ingest, owner, "A lazy red cat naps; the dog jumps.", "b.txt")
+    c = await _ingested(upload, ingest, owner, "Confidential: foxes and configuration.", "c.txt")
+
+    async def ids(q: str) -> set[str]:
+        response = await _search(client, app, owner, q=q)
+        assert response.status_code == 200, response.text
+        return {hit["document_id"] for hit in response.json()["items"]}
+
+    assert await ids("lazy dog") == {a, b}  # all words, any order
+    assert await ids('"lazy dog"') == {a}  # exact phrase
+    assert await ids("conf*") == {c}  # prefix
+    assert await ids("fox") == {a, c}  # stemming: foxes ~ fox
+    assert await ids("lazy -cat") == {a}  # exclusion
+    assert await ids("JUMPS") == {a, b}  # case-insensitive
+    assert await ids("zeppelin") == set()
+    assert await ids("(fox*) :* & | ! ^") == {a, c}  # engine operators are ignored
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "-only", "!!!", ""])
+async def test_malformed_queries_are_400_or_422(
+    client: httpx.AsyncClient, app: FastAPI, owner: User, q: str
+) -> None:
+    response = await _search(client, app, owner, q=q)
+    if q == "":
+        assert_problem(response, 422)
+    else:
+        assert_problem(response, 400, "invalid_search_query")
+
+
+async def test_ranking_prefers_more_matches(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    once = await _ingested(upload, ingest, owner, "walrus. " + "filler words here. " * 30, "1.txt")
+    often = await _ingested(upload, ingest, owner, "walrus walrus walrus on the ice.", "2.txt")
+    hits = (await _search(client, app, owner, q="walrus")).json()["items"]
+    assert [hit["document_id"] for hit in hits] == [often, once]
+    assert hits[0]["score"] > hits[1]["score"]
+
+
+async def test_only_visible_documents_are_searched(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User,
+    other: User, moderator: User,
+) -> None:  # fmt: skip
+    mine = await _ingested(upload, ingest, owner, "platypus in my notes", "mine.txt")
+    theirs = await _ingested(upload, ingest, other, "platypus in their notes", "theirs.txt")
+    found = (await _search(client, app, owner, q="platypus")).json()
+    assert [hit["document_id"] for hit in found["items"]] == [mine]
+    assert found["total"] == 1
+    everything = (await _search(client, app, moderator, q="platypus")).json()
+    assert {hit["document_id"] for hit in everything["items"]} == {mine, theirs}
+
+
+async def test_pagination(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    for index in range(5):
+        await _ingested(upload, ingest, owner, f"narwhal number {index}", f"{index}.txt")
+    first = (await _search(client, app, owner, q="narwhal", limit=2)).json()
+    second = (await _search(client, app, owner, q="narwhal", limit=2, page=2)).json()
+    third = (await _search(client, app, owner, q="narwhal", limit=2, page=3)).json()
+    assert first["total"] == 5
+    assert (len(first["items"]), len(second["items"]), len(third["items"])) == (2, 2, 1)
+    seen = [hit["document_id"] for page in (first, second, third) for hit in page["items"]]
+    assert len(set(seen)) == 5
+    for params in ({"limit": 0}, {"limit": 101}, {"page": 0}):
+        assert_problem(await _search(client, app, owner, q="narwhal", **params), 422)
+
+
+async def test_snippets_escape_html(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    text = "Marker words: axolotl <img src=x onerror=alert(1)> & more"
+    await _ingested(upload, ingest, owner, text, "x.md")
+    snippet = (await _search(client, app, owner, q="axolotl")).json()["items"][0]["snippet"]
+    assert "<img" not in snippet
+    assert "&lt;img" in snippet
+    assert "<mark>axolotl</mark>" in snippet
+
+
+async def test_a_pdf_hit_names_its_page(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    pdf = files.make_pdf(["cover", "contents", "chapter about the okapi"])
+    created = (await upload(owner, pdf, "book.pdf")).json()
+    await ingest(created["id"])
+    hit = (await _search(client, app, owner, q="okapi")).json()["items"][0]
+    assert (hit["page"], hit["chunk_index"]) == (3, 2)
