@@ -123,7 +123,7 @@ def test_unknown_scheme_is_refused(make_settings: Callable[..., Settings]) -> No
 async def test_documents_api_on_s3(
     s3_settings: Settings, database: Database, request: pytest.FixtureRequest
 ) -> None:
-    extraction_pool = request.getfixturevalue("extraction_pool")
+    pool = request.getfixturevalue("extraction_pool")
     from dossier.documents.ingestion import ingest_document
     from dossier.documents.pool import pool_runner
 
@@ -146,7 +146,7 @@ async def test_documents_api_on_s3(
                 app.state.storage,
                 s3_settings,
                 uuid.UUID(document_id),
-                run_cpu=pool_runner(extraction_pool),
+                run_cpu=pool_runner(pool),
             )
             hits = (await client.get("/api/v1/search?q=pangolin", headers=headers)).json()
             assert hits["total"] == 1
