@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +15,8 @@ from dossier.config import Settings, UnsafeSettingsError
 app = typer.Typer(help="Dossier: a self-hostable work API for teams.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+documents_app = typer.Typer(help="Import and re-index documents.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
 
 console = Console(stderr=True)
 
@@ -92,6 +95,143 @@ def create_admin(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"created administrator {email} ({user_id})")
+
+
+def _progress() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+    )
+
+
+@documents_app.command("import")
+def documents_import(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    owner: Annotated[str, typer.Option(help="Email of the user who will own the documents.")],
+) -> None:
+    """Upload and ingest files, with a progress bar; exits 1 if any file failed."""
+    from dossier.core.logging import configure_logging
+
+    settings = _settings()
+    configure_logging("WARNING", settings.log_format, stream=sys.stderr)
+    from dossier.documents.bulk import OwnerNotFound, expand_paths
+
+    try:
+        files = expand_paths(paths)
+    except FileNotFoundError as exc:
+        console.print(f"[red]no such file or folder: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        summary = asyncio.run(_import(settings, owner, files))
+    except OwnerNotFound as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for outcome in summary.failed:
+        console.print(f"[red]failed[/red] {outcome.path}: {outcome.error}")
+    done = len(summary.outcomes) - len(summary.failed)
+    console.print(f"imported {done} of {len(summary.outcomes)} file(s)")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+async def _import(settings: Settings, owner: str, files: list[Path]) -> Any:
+    from dossier.core.storage import create_storage
+    from dossier.db.engine import create_database
+    from dossier.documents.bulk import Summary, find_owner, import_file
+    from dossier.documents.pool import create_extraction_pool, pool_runner
+
+    database = create_database(settings)
+    storage = create_storage(settings)
+    pool = create_extraction_pool(settings.documents_extraction_processes)
+    summary = Summary()
+    try:
+        principal = await find_owner(database, owner)
+        with _progress() as progress:
+            task = progress.add_task("importing", total=len(files), current="")
+            for path in files:
+                progress.update(task, current=path.name)
+                outcome = await import_file(
+                    database, storage, settings, principal, path, run_cpu=pool_runner(pool)
+                )
+                summary.outcomes.append(outcome)
+                progress.advance(task)
+    finally:
+        pool.shutdown(cancel_futures=True)
+        await storage.close()
+        await database.dispose()
+    return summary
+
+
+@documents_app.command("reindex")
+def documents_reindex(
+    index_only: Annotated[
+        bool,
+        typer.Option(
+            "--index-only", help="Only rebuild the full-text index from the stored chunks."
+        ),
+    ] = False,
+) -> None:
+    """Re-extract and re-index every document (progress bar), then rebuild the index."""
+    from dossier.core.logging import configure_logging
+
+    settings = _settings()
+    configure_logging("WARNING", settings.log_format, stream=sys.stderr)
+    failed = asyncio.run(_reindex(settings, index_only=index_only))
+    if failed:
+        raise typer.Exit(1)
+
+
+async def _reindex(settings: Settings, *, index_only: bool) -> int:
+    from dossier.core.storage import create_storage
+    from dossier.db.engine import create_database
+    from dossier.documents.bulk import rebuild_search_index, reingest_all
+    from dossier.documents.pool import create_extraction_pool, pool_runner
+
+    database = create_database(settings)
+    storage = create_storage(settings)
+    try:
+        if index_only:
+            await rebuild_search_index(database)
+            console.print("search index rebuilt")
+            return 0
+        pool = create_extraction_pool(settings.documents_extraction_processes)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("re-indexing", total=None, current="")
+                summary = await reingest_all(
+                    database,
+                    storage,
+                    settings,
+                    run_cpu=pool_runner(pool),
+                    on_total=lambda total: progress.update(task, total=total),
+                    on_done=lambda outcome: progress.update(
+                        task, advance=1, current=str(outcome.document_id)
+                    ),
+                )
+        finally:
+            pool.shutdown(cancel_futures=True)
+        for outcome in summary.failed:
+            console.print(f"[red]failed[/red] {outcome.path}: {outcome.error}")
+        console.print(
+            f"re-indexed {len(summary.outcomes) - len(summary.failed)} of "
+            f"{len(summary.outcomes)} document(s)"
+        )
+        return len(summary.failed)
+    finally:
+        await storage.close()
+        await database.dispose()
 
 
 def main() -> None:
