@@ -76,7 +76,7 @@ async def find_owner(database: Database, email: str) -> Principal:
     return Principal(user_id=user.id, role=Role(user.role))
 
 
-def _stage(source: Path, tmp_dir: Path, max_bytes: int) -> ReceivedUpload:
+def stage_file(source: Path, tmp_dir: Path, max_bytes: int) -> ReceivedUpload:
     """Copy a local file to the upload staging area, hashing it, as an upload would."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     staged = tmp_dir / f"import-{secrets.token_hex(12)}"
@@ -112,7 +112,7 @@ async def import_file(
     outcome = Outcome(path=str(path))
     try:
         upload = await asyncio.to_thread(
-            _stage, path, service.temporary_dir(settings), settings.max_upload_bytes
+            stage_file, path, service.temporary_dir(settings), settings.max_upload_bytes
         )
         async with database.writer_sessionmaker() as session, session.begin():
             document = await service.upload_document(
