@@ -1,6 +1,15 @@
 """ORM classes, one module per aggregate. Importing this package registers every table."""
 
 from dossier.models.document import Document, DocumentChunk, DocumentStatus, DocumentType
+from dossier.models.idempotency import IdempotencyRecord
 from dossier.models.user import Role, User
 
-__all__ = ["Document", "DocumentChunk", "DocumentStatus", "DocumentType", "Role", "User"]
+__all__ = [
+    "Document",
+    "DocumentChunk",
+    "DocumentStatus",
+    "DocumentType",
+    "IdempotencyRecord",
+    "Role",
+    "User",
+]
