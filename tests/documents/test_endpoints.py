@@ -230,14 +230,50 @@ async def test_list_filters_and_pages(
     await ingest(pdf["id"])
     headers = auth_headers(app, owner)
 
-    page1 = (await client.get("/api/v1/documents?limit=4", headers=headers)).json()
-    assert page1["total"] == 6
-    assert page1["page"] == 1
-    assert [item["id"] for item in page1["items"]] == [pdf["id"], *ids[::-1][:3]]
-    page2 = (await client.get("/api/v1/documents?limit=4&page=2", headers=headers)).json()
-    assert [item["id"] for item in page2["items"]] == ids[::-1][3:]
+    newest_first = [pdf["id"], *ids[::-1]]
 
-    by_type = (await client.get("/api/v1/documents?type=pdf", headers=headers)).json()
+    offset1 = await client.get("/api/v1/documents?limit=4&page=1", headers=headers)
+    body1 = offset1.json()
+    assert (body1["total"], body1["page"], body1["next_cursor"]) == (6, 1, None)
+    assert [item["id"] for item in body1["items"]] == newest_first[:4]
+    assert "page=2" in offset1.headers["link"]
+    assert 'rel="next"' in offset1.headers["link"]
+    body2 = (await client.get("/api/v1/documents?limit=4&page=2", headers=headers)).json()
+    assert [item["id"] for item in body2["items"]] == newest_first[4:]
+
+    keyset1 = await client.get("/api/v1/documents?limit=4", headers=headers)
+    first = keyset1.json()
+    assert first["total"] is None
+    assert first["next_cursor"]
+    assert [item["id"] for item in first["items"]] == newest_first[:4]
+    assert "cursor=" in keyset1.headers["link"]
+    second = (
+        await client.get(
+            "/api/v1/documents", params={"limit": 4, "cursor": first["next_cursor"]},
+            headers=headers,
+        )
+    ).json()  # fmt: skip
+    assert [item["id"] for item in second["items"]] == newest_first[4:]
+    assert second["next_cursor"] is None
+    oldest = (await client.get("/api/v1/documents?sort=created_at&limit=1", headers=headers)).json()
+    assert oldest["items"][0]["id"] == ids[0]
+
+    tampered = first["next_cursor"][:-2] + ("AA" if first["next_cursor"][-2:] != "AA" else "BB")
+    assert_problem(
+        await client.get("/api/v1/documents", params={"cursor": tampered}, headers=headers), 400
+    )
+    other_filter = await client.get(
+        "/api/v1/documents", params={"cursor": first["next_cursor"], "type": "pdf"},
+        headers=headers,
+    )  # fmt: skip
+    assert_problem(other_filter, 400, "invalid_cursor")
+    both = await client.get(
+        "/api/v1/documents", params={"cursor": first["next_cursor"], "page": 2}, headers=headers
+    )
+    assert_problem(both, 400)
+
+    by_type = (await client.get("/api/v1/documents?type=pdf&page=1", headers=headers)).json()
+    assert by_type["total"] == 1
     assert [item["id"] for item in by_type["items"]] == [pdf["id"]]
     ready = (await client.get("/api/v1/documents?status=ready", headers=headers)).json()
     assert [item["id"] for item in ready["items"]] == [pdf["id"]]
@@ -246,7 +282,7 @@ async def test_list_filters_and_pages(
     wild = (await client.get("/api/v1/documents?q=%25", headers=headers)).json()
     assert wild["items"] == []  # % is a literal, not a wildcard
 
-    for query in ("limit=0", "limit=101", "page=0", "status=bogus", "type=exe"):
+    for query in ("limit=0", "limit=101", "page=0", "status=bogus", "type=exe", "sort=size"):
         assert_problem(await client.get(f"/api/v1/documents?{query}", headers=headers), 422)
 
 
@@ -331,3 +367,43 @@ async def test_delete_removes_blob_text_and_index_entries(
     blobs = [p for p in (settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert blobs == []
     assert_problem(await client.delete(f"/api/v1/documents/{created['id']}", headers=headers), 404)
+
+
+async def test_upload_is_idempotent_with_a_key(
+    client: httpx.AsyncClient, app: FastAPI, owner: User
+) -> None:
+    # A retry sends the same bytes (the fingerprint covers the body, boundary included).
+    headers = {
+        **auth_headers(app, owner),
+        "Idempotency-Key": "upload-1",
+        "Content-Type": "multipart/form-data; boundary=fixed",
+    }
+    body = (
+        b'--fixed\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nidempotent bytes\r\n--fixed--\r\n"
+    )
+    first = await client.post("/api/v1/documents", headers=headers, content=body)
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/v1/documents", headers=headers, content=body)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    listed = (await client.get("/api/v1/documents?page=1", headers=auth_headers(app, owner))).json()
+    assert listed["total"] == 1
+    other_body = await client.post(
+        "/api/v1/documents", headers=headers, content=body.replace(b"idempotent", b"different")
+    )
+    assert_problem(other_body, 422)
+
+
+async def test_delete_honours_if_match(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User
+) -> None:
+    created = await upload(owner, b"to be deleted", "d.txt")
+    url = created.headers["location"]
+    headers = auth_headers(app, owner)
+    stale = await client.delete(url, headers={**headers, "If-Match": '"stale"'})
+    body = assert_problem(stale, 412)
+    assert body["current_etag"] == created.headers["etag"]
+    fresh = await client.delete(url, headers={**headers, "If-Match": created.headers["etag"]})
+    assert fresh.status_code == 204

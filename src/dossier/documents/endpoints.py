@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
@@ -10,15 +11,25 @@ from fastapi.responses import StreamingResponse
 
 from dossier.auth.dependencies import CurrentPrincipal
 from dossier.config import Settings
+from dossier.core.conditional import (
+    IfMatchHeader,
+    IfNoneMatchHeader,
+    etag_for,
+    if_match_required,
+    not_modified,
+    not_modified_response,
+    set_etag,
+)
+from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
+from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
 from dossier.core.ranges import UnsatisfiableRange, content_disposition, parse_range
 from dossier.db.session import SessionDep
 from dossier.documents import service
 from dossier.documents.dependencies import StorageDep
 from dossier.documents.errors import RangeNotSatisfiable
-from dossier.documents.repository import DocumentFilters
+from dossier.documents.repository import SORTING, DocumentFilters
 from dossier.documents.schemas import (
-    DocumentList,
     DocumentRead,
     DocumentStatusName,
     DocumentText,
@@ -26,7 +37,7 @@ from dossier.documents.schemas import (
 )
 from dossier.documents.upload import receive_upload
 
-router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"], route_class=IdempotentRoute)
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -53,15 +64,9 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _etag(document_id: uuid.UUID, version: int) -> str:
-    return f'"{document_id.hex}-{version}"'
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
-    return "*" in candidates or etag in candidates
+DocumentSort = StrEnum(  # type: ignore[misc]
+    "DocumentSort", {value: value for value in SORTING.choices()}
+)
 
 
 @router.post(
@@ -87,36 +92,42 @@ async def upload_document(
         session, principal, upload=upload, storage=storage, settings=settings
     )
     response.headers["Location"] = f"/api/v1/documents/{document.id}"
-    response.headers["ETag"] = _etag(document.id, document.version)
+    set_etag(response, etag_for(document.id, document.version))
     return document
 
 
 @router.get(
     "",
-    response_model=DocumentList,
-    summary="List the documents you may see, newest first",
+    response_model=Page[DocumentRead],
+    summary="List the documents you may see (newest first by default)",
+    description="`page=N` for offset mode (with `total`), else keyset mode with `cursor`.",
     responses=problem_responses(400, 401),
 )
 async def list_documents(
+    request: Request,
+    response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    params: PageParamsDep,
+    codec: CursorCodecDep,
     status: Annotated[DocumentStatusName | None, Query(description="Only this status.")] = None,
     type: Annotated[DocumentTypeName | None, Query(description="Only this type.")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive text in the title.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Any:
+    sort: Annotated[DocumentSort | None, Query(description="Sort order.")] = None,
+) -> Page[DocumentRead]:
     filters = DocumentFilters(status=status, doc_type=type, title_contains=q or None)
-    items, total = await service.list_documents(
-        session, principal, filters=filters, limit=limit, offset=(page - 1) * limit
+    result = await service.list_documents(
+        session,
+        principal,
+        filters=filters,
+        params=params,
+        sort=sort.value if sort else None,
+        codec=codec,
     )
-    return DocumentList(
-        items=[DocumentRead.model_validate(item) for item in items],
-        limit=limit,
-        page=page,
-        total=total,
+    return page_response(
+        request, response, result, [DocumentRead.model_validate(item) for item in result.items]
     )
 
 
@@ -128,16 +139,16 @@ async def list_documents(
 )
 async def get_document(
     document_id: uuid.UUID,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    if_none_match: IfNoneMatchHeader = None,
 ) -> Any:
     document = await service.get_document(session, principal, document_id=document_id)
-    etag = _etag(document.id, document.version)
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
+    etag = etag_for(document.id, document.version)
+    if not_modified(if_none_match, etag):
+        return not_modified_response(etag)
+    set_etag(response, etag)
     return document
 
 
@@ -170,7 +181,7 @@ async def get_content(
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-cache",
     }
-    if _matches(request.headers.get("if-none-match"), etag):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     size = document.size_bytes
     byte_range = None
@@ -214,7 +225,7 @@ async def get_text(
     document, text = await service.get_text(
         session, principal, document_id=document_id, storage=storage
     )
-    response.headers["ETag"] = _etag(document.id, document.version)
+    set_etag(response, etag_for(document.id, document.version))
     return DocumentText(document_id=document.id, page_count=document.page_count, text=text)
 
 
@@ -222,16 +233,24 @@ async def get_text(
     "/{document_id}",
     status_code=204,
     summary="Delete a document, its file, chunks and index entries",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 412, 428),
 )
 async def delete_document(
     document_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     storage: StorageDep,
     background: BackgroundTasks,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    keys = await service.delete_document(session, principal, document_id=document_id)
+    keys = await service.delete_document(
+        session,
+        principal,
+        document_id=document_id,
+        if_match=if_match,
+        if_match_required=if_match_required(request),
+    )
     # Background tasks run after the response, so after the unit of work committed.
     for key in keys:
         background.add_task(storage.delete, key)

@@ -11,6 +11,14 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
+from dossier.core.pagination import (
+    CursorCodec,
+    PageParams,
+    PageResult,
+    Sorting,
+    SortOrder,
+    paginate,
+)
 from dossier.models.document import Document, DocumentChunk
 
 
@@ -26,6 +34,9 @@ class DocumentFilters:
     status: str | None = None
     doc_type: str | None = None
     title_contains: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "type": self.doc_type, "q": self.title_contains}
 
     def clauses(self) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
@@ -68,8 +79,10 @@ async def find_duplicate(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-def list_statement(principal: Principal, filters: DocumentFilters) -> Any:
-    return select(Document).where(readable_by(principal), *filters.clauses())
+# Indexed: (owner_id, created_at, id) for users, (created_at, id) for moderators.
+SORTING = Sorting(
+    fields={"created_at": Document.created_at}, id_column=Document.id, default="-created_at"
+)
 
 
 async def list_page(
@@ -77,22 +90,21 @@ async def list_page(
     principal: Principal,
     *,
     filters: DocumentFilters,
-    limit: int,
-    offset: int,
-) -> tuple[Sequence[Document], int]:
-    where = [readable_by(principal), *filters.clauses()]
-    total = (
-        await session.execute(select(func.count()).select_from(Document).where(*where))
-    ).scalar_one()
-    statement = (
-        select(Document)
-        .where(*where)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(limit)
-        .offset(offset)
+    params: PageParams,
+    order: SortOrder,
+    codec: CursorCodec,
+) -> PageResult[Document]:
+    statement = select(Document).where(readable_by(principal), *filters.clauses())
+    return await paginate(
+        session,
+        statement,
+        params=params,
+        sorting=SORTING,
+        order=order,
+        codec=codec,
+        filters=filters.as_dict(),
+        scope="/api/v1/documents",
     )
-    items = (await session.execute(statement)).scalars().all()
-    return items, int(total)
 
 
 async def replace_chunks(

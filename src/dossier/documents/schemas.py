@@ -37,14 +37,6 @@ class DocumentRead(BaseModel):
     updated_at: datetime
 
 
-class DocumentList(BaseModel):
-    items: list[DocumentRead]
-    limit: int
-    next_cursor: str | None = None
-    page: int | None = None
-    total: int | None = None
-
-
 class DocumentText(BaseModel):
     document_id: uuid.UUID
     page_count: int | None

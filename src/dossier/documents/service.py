@@ -6,7 +6,6 @@ import asyncio
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
@@ -14,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
 from dossier.config import Settings
+from dossier.core.conditional import check_if_match, etag_for
 from dossier.core.errors import Forbidden
+from dossier.core.pagination import CursorCodec, PageParams, PageResult
 from dossier.core.storage import Storage, new_key
 from dossier.documents import repository
 from dossier.documents.detection import EXTENSIONS, UnsupportedContent, detect
@@ -117,11 +118,17 @@ async def list_documents(
     principal: Principal,
     *,
     filters: DocumentFilters,
-    limit: int,
-    offset: int,
-) -> tuple[Sequence[Document], int]:
+    params: PageParams,
+    sort: str | None,
+    codec: CursorCodec,
+) -> PageResult[Document]:
     return await repository.list_page(
-        session, principal, filters=filters, limit=limit, offset=offset
+        session,
+        principal,
+        filters=filters,
+        params=params,
+        order=repository.SORTING.parse(sort),
+        codec=codec,
     )
 
 
@@ -138,7 +145,12 @@ async def get_text(
 
 
 async def delete_document(
-    session: AsyncSession, principal: Principal, *, document_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    document_id: uuid.UUID,
+    if_match: str | None = None,
+    if_match_required: bool = False,
 ) -> list[str]:
     """Delete the row, its chunks and index entries; return the blob keys to remove.
 
@@ -149,6 +161,7 @@ async def delete_document(
     if not principal.is_admin and document.owner_id != principal.user_id:
         # Moderators read everything but delete only their own.
         raise Forbidden("Only the owner or an administrator may delete a document.")
+    check_if_match(if_match, etag_for(document.id, document.version), required=if_match_required)
     keys = [document.storage_key] + ([document.text_key] if document.text_key else [])
     await repository.delete_chunks(session, document.id)
     await session.delete(document)

@@ -16,11 +16,3 @@ class SearchHitRead(BaseModel):
     score: float = Field(description="Relevance; higher is better (comparable within a query).")
     chunk_index: int = Field(description="Position of the matching chunk in the document.")
     page: int | None = Field(description="Page of the match (PDF), else null.")
-
-
-class SearchResults(BaseModel):
-    items: list[SearchHitRead]
-    limit: int
-    next_cursor: str | None = None
-    page: int | None = None
-    total: int | None = None
