@@ -13,6 +13,8 @@ from fastapi.responses import StreamingResponse
 
 from dossier.app import create_app
 from dossier.config import Settings
+from dossier.db.engine import Database
+from tests.factories import auth_headers, create_user
 from tests.helpers import assert_problem
 
 
@@ -20,13 +22,6 @@ def _with_probes(app: FastAPI) -> FastAPI:
     @app.post("/_probe/body")
     async def body(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
-
-    @app.post("/api/v1/documents")
-    async def upload(request: Request) -> dict[str, int]:
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-        return {"size": size}
 
     @app.get("/_probe/big")
     async def big() -> dict[str, str]:
@@ -156,10 +151,16 @@ async def test_streamed_body_is_cut_off_as_soon_as_it_passes_the_limit(
     assert sent < 100 * 400, "the whole body was read before refusing it"
 
 
-async def test_uploads_have_their_own_limit(build: Callable[..., FastAPI]) -> None:
+async def test_uploads_have_their_own_limit(
+    build: Callable[..., FastAPI], database: Database
+) -> None:
     app = build(max_request_body_bytes=1000, max_upload_bytes=10_000)
-    ok = await _call(app, "POST", "/api/v1/documents", content=b"z" * 5000)
-    assert ok.json() == {"size": 5000}
+    headers = auth_headers(app, await create_user(database))
+    ok = await _call(
+        app, "POST", "/api/v1/documents", headers=headers, files={"file": ("a.txt", b"z" * 5000)}
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["size_bytes"] == 5000
     too_big = await _call(app, "POST", "/api/v1/documents", content=b"z" * 200_000)
     assert_problem(too_big, 413, "payload_too_large")
 

@@ -40,6 +40,7 @@ async def test_query_syntax(
     assert await ids("lazy dog") == {a, b}  # all words, any order
     assert await ids('"lazy dog"') == {a}  # exact phrase
     assert await ids("conf*") == {c}  # prefix
+    assert await ids("configura*") == {c}  # longer than the stem "configur"
     assert await ids("fox") == {a, c}  # stemming: foxes ~ fox
     assert await ids("lazy -cat") == {a}  # exclusion
     assert await ids("JUMPS") == {a, b}  # case-insensitive

@@ -10,8 +10,14 @@ from dossier.search.query import parse_query
 
 def test_words_phrases_prefixes_and_exclusions() -> None:
     query = parse_query('alpha "exact phrase" pre* -draft')
-    assert query.to_fts5() == '("alpha" AND "exact phrase" AND "pre"*) NOT "draft"'
+    assert query.to_fts5() == '("alpha" AND "exact phrase" AND ("pre"*)) NOT "draft"'
     assert query.to_tsquery() == "'alpha' & ('exact' <-> 'phrase') & 'pre':* & !'draft'"
+
+
+def test_long_prefixes_also_match_their_stems() -> None:
+    query = parse_query("naviga*")
+    assert query.to_fts5() == '("naviga"* OR "nav" OR "navi" OR "navig")'
+    assert query.to_tsquery() == "('naviga':* | 'nav' | 'navi' | 'navig')"
 
 
 def test_operators_of_the_engines_cannot_be_injected() -> None:

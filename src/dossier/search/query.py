@@ -42,6 +42,9 @@ class SearchQuery:
         """An FTS5 MATCH expression: every term a quoted string, so no operator leaks in."""
 
         def render(term: Term) -> str:
+            if term.prefix and len(term.words) == 1:
+                shorter = " OR ".join(f'"{stem}"' for stem in _stems_within(term.words[0]))
+                return f'("{term.words[0]}"*' + (f" OR {shorter})" if shorter else ")")
             return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
 
         expression = " AND ".join(render(term) for term in self.positive)
@@ -59,9 +62,23 @@ class SearchQuery:
             text = " <-> ".join(parts)
             if len(parts) > 1:
                 text = f"({text})"
+            elif term.prefix and (stems := _stems_within(term.words[0])):
+                text = "(" + " | ".join([text, *(f"'{stem}'" for stem in stems)]) + ")"
             return f"!{text}" if term.negated else text
 
         return " & ".join(render(term) for term in self.terms)
+
+
+def _stems_within(prefix: str) -> list[str]:
+    """Shorter forms a stemmed index may hold for words starting with ``prefix``.
+
+    Both engines index word stems ("navigation" is stored as "navig"), so the prefix
+    "naviga" alone would miss it. A stem is (nearly always) a leading part of its word, so a
+    word starting with the prefix is stored either as something starting with the prefix or
+    as one of the prefix's own leading parts; those are matched as whole stems. Stemmers cut at
+    most a few letters, so only the last three lengths are tried.
+    """
+    return [prefix[:length] for length in range(max(3, len(prefix) - 3), len(prefix))]
 
 
 def parse_query(raw: str) -> SearchQuery:
