@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.models.document import Document, DocumentChunk
@@ -50,6 +52,24 @@ class SearchHit:
 def render_snippet(raw: str) -> str:
     """Escape the chunk text for HTML and turn the engine's markers into ``<mark>``."""
     return html.escape(raw).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def _hits(
+    rows: Sequence[Row[Any, Any, Any, Any, Any, Any, Any]], *, sign: float
+) -> list[SearchHit]:
+    """Rows of (document id, title, chunk id, ordinal, page, raw snippet, rank) as hits."""
+    return [
+        SearchHit(
+            document_id=row[0],
+            title=row[1],
+            chunk_id=row[2],
+            chunk_index=row[3],
+            page=row[4],
+            snippet=render_snippet(row[5] or ""),
+            score=round(sign * float(row[6]), 6),
+        )
+        for row in rows
+    ]
 
 
 class SearchIndex(Protocol):
@@ -114,20 +134,8 @@ class SqliteSearchIndex:
             .limit(limit)
             .offset(offset)
         )
-        rows = (await session.execute(statement)).all()
-        hits = [
-            SearchHit(
-                document_id=row[0],
-                title=row[1],
-                chunk_id=row[2],
-                chunk_index=row[3],
-                page=row[4],
-                snippet=render_snippet(row[5] or ""),
-                score=round(-float(row[6]), 6),
-            )
-            for row in rows
-        ]
-        return hits, int(total)
+        # BM25 is lower for better matches; scores go out higher-is-better.
+        return _hits((await session.execute(statement)).all(), sign=-1.0), int(total)
 
     async def rebuild(self, session: AsyncSession) -> None:
         await session.execute(
@@ -192,20 +200,7 @@ class PostgresSearchIndex:
             headline,
             page.c.rank,
         ).order_by(page.c.rank.desc(), page.c.chunk_id)
-        rows = (await session.execute(statement)).all()
-        hits = [
-            SearchHit(
-                document_id=row[0],
-                title=row[1],
-                chunk_id=row[2],
-                chunk_index=row[3],
-                page=row[4],
-                snippet=render_snippet(row[5] or ""),
-                score=round(float(row[6]), 6),
-            )
-            for row in rows
-        ]
-        return hits, int(total)
+        return _hits((await session.execute(statement)).all(), sign=1.0), int(total)
 
     async def rebuild(self, session: AsyncSession) -> None:
         # The tsvector is a generated column: rebuilding means rebuilding its index.
