@@ -48,7 +48,9 @@ async def create_user(
 
 
 def access_token(app: FastAPI, user: User) -> str:
-    token, _claims = app.state.token_codec.issue(subject=user.id, role=user.role)
+    token, _claims = app.state.token_codec.issue(
+        subject=user.id, role=user.role, version=user.token_version
+    )
     return str(token)
 
 

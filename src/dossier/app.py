@@ -10,17 +10,20 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from dossier import __version__
+from dossier.auth.endpoints import router as auth_router
+from dossier.auth.runtime import create_auth_runtime, create_token_codec
 from dossier.config import Settings
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.openapi import install_openapi
+from dossier.core.ratelimit import RateLimiter
 from dossier.core.redis import create_redis
-from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.request_id import RequestIdMiddleware
+from dossier.users.endpoints import router as users_router
 
 logger = structlog.get_logger("dossier.app")
 
@@ -41,6 +44,16 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         redis = create_redis(settings.redis_url)
         app.state.database = database
         app.state.redis = redis
+        # The one rate limiter of the code base (memory, or Redis when configured).
+        limiter = RateLimiter(
+            redis_url=settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+            enabled=settings.rate_limit_enabled,
+        )
+        app.state.rate_limiter = limiter
+        app.state.auth = create_auth_runtime(
+            settings, codec=app.state.token_codec, redis=redis, limiter=limiter
+        )
         logger.info(
             "startup",
             version=__version__,
@@ -51,6 +64,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
+            await limiter.close()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
@@ -77,10 +91,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         debug=False,
     )
     app.state.settings = settings
-    app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
+    app.state.token_codec = create_token_codec(settings)
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
     app.state.redis = None
+    app.state.rate_limiter = None
+    app.state.auth = None
 
     install_exception_handlers(app)
     install_openapi(app)
@@ -88,6 +104,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
 
     # add_middleware puts each new layer outside the previous one: list innermost first.
     if settings.cors_origins:

@@ -1,0 +1,149 @@
+"""HTTP routes of users: the caller's own account and user administration."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from dossier.auth.cookies import token_response
+from dossier.auth.dependencies import (
+    AdminPrincipal,
+    AuthRuntimeDep,
+    CurrentPrincipal,
+    ModeratorPrincipal,
+)
+from dossier.auth.schemas import TokenResponse
+from dossier.core.openapi import problem_responses
+from dossier.db.session import SessionDep
+from dossier.models.user import Role
+from dossier.users import service
+from dossier.users.pagination import DEFAULT_LIMIT, LimitQuery, PageQuery, add_offset_next_link
+from dossier.users.schemas import (
+    PasswordChange,
+    UserAdminUpdate,
+    UserPage,
+    UserRead,
+    UserSelfUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+@router.get(
+    "/me", response_model=UserRead, responses=problem_responses(401), summary="Your account"
+)
+async def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
+    user = await service.get_user(session, principal, user_id=principal.user_id)
+    return UserRead.model_validate(user)
+
+
+@router.patch(
+    "/me",
+    response_model=UserRead,
+    responses=problem_responses(401, 403),
+    summary="Change your display name",
+)
+async def update_me(
+    body: UserSelfUpdate, session: SessionDep, principal: CurrentPrincipal
+) -> UserRead:
+    user = await service.update_me(session, principal, changes=body.model_dump(exclude_unset=True))
+    return UserRead.model_validate(user)
+
+
+@router.post(
+    "/me/password",
+    response_model=TokenResponse,
+    responses=problem_responses(401, 403, 429),
+    summary="Change your password (ends your other sessions; returns new tokens)",
+)
+async def change_password(
+    body: PasswordChange,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    runtime: AuthRuntimeDep,
+    response: Response,
+) -> TokenResponse:
+    pair = await service.change_password(
+        session,
+        principal,
+        runtime=runtime,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    return token_response(response, pair, runtime=runtime)
+
+
+@router.get(
+    "",
+    response_model=UserPage,
+    responses=problem_responses(401, 403),
+    summary="List users (moderators and admins)",
+)
+async def list_users(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: ModeratorPrincipal,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    page: PageQuery = 1,
+    role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
+    is_active: Annotated[bool | None, Query(description="Only active or inactive users.")] = None,
+    email_prefix: Annotated[
+        str | None, Query(max_length=320, description="Only emails starting with this.")
+    ] = None,
+) -> UserPage:
+    users, total = await service.list_users(
+        session,
+        principal,
+        role=role,
+        is_active=is_active,
+        email_prefix=email_prefix,
+        limit=limit,
+        page=page,
+    )
+    add_offset_next_link(request, response, page=page, limit=limit, total=total)
+    return UserPage(
+        items=[UserRead.model_validate(user) for user in users],
+        limit=limit,
+        page=page,
+        total=total,
+    )
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserRead,
+    responses=problem_responses(401, 404),
+    summary="One user (yourself, or anyone for moderators and admins)",
+)
+async def read_user(
+    user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> UserRead:
+    return UserRead.model_validate(await service.get_user(session, principal, user_id=user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Change a user's name, role or active flag (admins)",
+)
+async def update_user(
+    user_id: uuid.UUID, body: UserAdminUpdate, session: SessionDep, principal: AdminPrincipal
+) -> UserRead:
+    user = await service.update_user(
+        session, principal, user_id=user_id, changes=body.model_dump(exclude_unset=True)
+    )
+    return UserRead.model_validate(user)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Delete a user (admins)",
+)
+async def delete_user(user_id: uuid.UUID, session: SessionDep, principal: AdminPrincipal) -> None:
+    await service.delete_user(session, principal, user_id=user_id)
