@@ -22,6 +22,7 @@ def _valid_email(value: str) -> str:
     """Syntax only: no DNS look-up. Private and special-use domains (intranet mail on
     `.local`, `.test`, …) are accepted, which email-validator refuses on its own: such an
     address is checked with a stand-in domain for its local part and its domain's syntax."""
+    value = value.strip()
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
