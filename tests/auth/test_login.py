@@ -170,3 +170,32 @@ async def test_login_upgrades_a_hash_with_old_parameters(
     assert new_hash is not None
     assert "t=1," not in new_hash
     await login(client, user)  # the upgraded hash verifies
+
+
+async def test_the_docs_authorize_button_uses_the_login_form(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    schemes = schema["components"]["securitySchemes"]
+    (flow,) = [
+        scheme["flows"]["password"] for scheme in schemes.values() if scheme["type"] == "oauth2"
+    ]
+    assert flow["tokenUrl"] == LOGIN
+    login_body = schema["paths"][LOGIN]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in login_body
+    assert "429" in schema["paths"][LOGIN]["post"]["responses"]
+    assert "429" in schema["paths"]["/api/v1/auth/refresh"]["post"]["responses"]
+    # Protected operations declare the scheme, so Swagger UI sends the token.
+    assert schema["paths"]["/api/v1/users/me"]["get"]["security"]
+
+
+async def test_no_password_or_token_reaches_the_logs(
+    client: AsyncClient, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = await create_user(database)
+    tokens = await login(client, user)
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await client.get("/api/v1/users/me", headers=bearer("x.y.z"))
+    output = capsys.readouterr()
+    logs = output.out + output.err
+    assert "/api/v1/auth/refresh" in logs  # the access log did run
+    for secret in (DEFAULT_PASSWORD, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in logs

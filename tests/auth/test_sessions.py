@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from httpx import AsyncClient
@@ -158,3 +159,17 @@ async def test_logout_all_ends_every_session(client: AsyncClient, database: Data
     # A new login works.
     fresh = await login(client, user)
     assert (await client.get(ME, headers=bearer(fresh["access_token"]))).status_code == 200
+
+
+async def test_concurrent_refreshes_with_one_token_cannot_both_succeed(
+    client: AsyncClient, database: Database
+) -> None:
+    user = await create_user(database)
+    tokens = await login(client, user)
+    body = {"refresh_token": tokens["refresh_token"]}
+    responses = await asyncio.gather(
+        client.post(REFRESH, json=body), client.post(REFRESH, json=body)
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(200) <= 1
+    assert 401 in statuses

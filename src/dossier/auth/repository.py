@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,22 +41,21 @@ async def claim_refresh_token(session: AsyncSession, token_id: uuid.UUID, *, now
     return result.rowcount == 1
 
 
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID, *, now: datetime) -> None:
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool], *, now: datetime) -> None:
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(condition, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, *, now: datetime) -> None:
+    await _revoke(session, RefreshToken.family_id == family_id, now=now)
 
 
 async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke(session, RefreshToken.user_id == user_id, now=now)
 
 
 async def delete_expired_tokens(
