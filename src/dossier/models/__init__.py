@@ -1,6 +1,7 @@
 """ORM classes, one module per aggregate. Importing this package registers every table."""
 
+from dossier.models.idempotency import IdempotencyRecord
 from dossier.models.refresh_token import RefreshToken
 from dossier.models.user import Role, User
 
-__all__ = ["RefreshToken", "Role", "User"]
+__all__ = ["IdempotencyRecord", "RefreshToken", "Role", "User"]
