@@ -16,16 +16,16 @@ from dossier.auth.dependencies import (
 )
 from dossier.auth.schemas import TokenResponse
 from dossier.core.openapi import problem_responses
+from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
 from dossier.db.session import SessionDep
 from dossier.models.user import Role
 from dossier.users import service
-from dossier.users.pagination import DEFAULT_LIMIT, LimitQuery, PageQuery, add_offset_next_link
 from dossier.users.schemas import (
     PasswordChange,
     UserAdminUpdate,
-    UserPage,
     UserRead,
     UserSelfUpdate,
+    UserSort,
 )
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -77,8 +77,8 @@ async def change_password(
 
 @router.get(
     "",
-    response_model=UserPage,
-    responses=problem_responses(401, 403),
+    response_model=Page[UserRead],
+    responses=problem_responses(400, 401, 403),
     summary="List users (moderators and admins)",
 )
 async def list_users(
@@ -86,29 +86,29 @@ async def list_users(
     response: Response,
     session: SessionDep,
     principal: ModeratorPrincipal,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    page: PageQuery = 1,
+    params: PageParamsDep,
+    codec: CursorCodecDep,
+    sort: Annotated[
+        UserSort | None, Query(description="`created_at` (default) or `email`; `-` reverses.")
+    ] = None,
     role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
     is_active: Annotated[bool | None, Query(description="Only active or inactive users.")] = None,
     email_prefix: Annotated[
         str | None, Query(max_length=320, description="Only emails starting with this.")
     ] = None,
-) -> UserPage:
-    users, total = await service.list_users(
+) -> Page[UserRead]:
+    result = await service.list_users(
         session,
         principal,
         role=role,
         is_active=is_active,
         email_prefix=email_prefix,
-        limit=limit,
-        page=page,
+        params=params,
+        sort=sort,
+        codec=codec,
     )
-    add_offset_next_link(request, response, page=page, limit=limit, total=total)
-    return UserPage(
-        items=[UserRead.model_validate(user) for user in users],
-        limit=limit,
-        page=page,
-        total=total,
+    return page_response(
+        request, response, result, [UserRead.model_validate(user) for user in result.items]
     )
 
 

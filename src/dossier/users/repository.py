@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
+from dossier.core.pagination import CursorCodec, PageParams, PageResult, Sorting, paginate
 from dossier.models.user import Role, User
 
 
@@ -39,6 +40,13 @@ async def email_exists(session: AsyncSession, email: str) -> bool:
     return (await session.scalar(select(User.id).where(User.email == email))) is not None
 
 
+USER_SORTING = Sorting(
+    fields={"created_at": User.created_at, "email": User.email},
+    id_column=User.id,
+    default="created_at",
+)
+
+
 async def list_readable(
     session: AsyncSession,
     principal: Principal,
@@ -46,9 +54,10 @@ async def list_readable(
     role: Role | None,
     is_active: bool | None,
     email_prefix: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[User], int]:
+    params: PageParams,
+    sort: str | None,
+    codec: CursorCodec,
+) -> PageResult[User]:
     statement = readable_by(principal)
     if role is not None:
         statement = statement.where(User.role == role.value)
@@ -57,11 +66,17 @@ async def list_readable(
     if email_prefix:
         escaped = email_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(User.email.like(f"{escaped}%", escape="\\"))
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = await session.scalars(
-        statement.order_by(User.created_at, User.id).limit(limit).offset(offset)
+    return await paginate(
+        session,
+        statement,
+        params=params,
+        sorting=USER_SORTING,
+        order=USER_SORTING.parse(sort),
+        codec=codec,
+        filters={"role": role, "is_active": is_active, "email_prefix": email_prefix},
+        # Moderators and plain users see different lists: a cursor is bound to its viewer's.
+        scope=f"users:{'all' if principal.is_moderator else principal.user_id}",
     )
-    return list(page), int(total or 0)
 
 
 async def other_active_admins(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -107,11 +107,5 @@ class PasswordChange(BaseModel):
     new_password: NewPassword
 
 
-class UserPage(BaseModel):
-    """A page of users: offset mode (`page` and `total` set, `next_cursor` null)."""
-
-    items: list[UserRead]
-    limit: int
-    next_cursor: str | None = None
-    page: int | None
-    total: int | None
+# The `sort` values of the user list (prefix - to reverse).
+UserSort = Literal["created_at", "-created_at", "email", "-email"]

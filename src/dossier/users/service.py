@@ -16,6 +16,7 @@ from dossier.auth.principal import Principal
 from dossier.auth.runtime import AuthRuntime
 from dossier.auth.sessions import TokenPair, end_all_sessions, issue_tokens
 from dossier.core.errors import Forbidden, TooManyRequests
+from dossier.core.pagination import CursorCodec, PageParams, PageResult
 from dossier.core.security.passwords import hash_password, verify_password
 from dossier.models.user import Role, User
 from dossier.users import repository
@@ -68,17 +69,19 @@ async def list_users(
     role: Role | None,
     is_active: bool | None,
     email_prefix: str | None,
-    limit: int,
-    page: int,
-) -> tuple[list[User], int]:
+    params: PageParams,
+    sort: str | None,
+    codec: CursorCodec,
+) -> PageResult[User]:
     return await repository.list_readable(
         session,
         principal,
         role=role,
         is_active=is_active,
         email_prefix=normalise_email(email_prefix) if email_prefix else None,
-        limit=limit,
-        offset=(page - 1) * limit,
+        params=params,
+        sort=sort,
+        codec=codec,
     )
 
 
