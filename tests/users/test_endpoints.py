@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
+from dossier.config import Settings
 from dossier.db.engine import Database
 from dossier.models.user import Role
+from tests.conftest import client_for
 from tests.factories import DEFAULT_PASSWORD, auth_headers, bearer, create_user, login
 from tests.helpers import assert_problem
 
@@ -336,3 +339,62 @@ async def test_admin_deletes_a_user(client: AsyncClient, app: FastAPI, database:
         "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
     )
     assert_problem(refreshed, 401)
+
+
+# --- conditional requests -----------------------------------------------------------------
+
+
+async def test_etags_and_conditional_writes(
+    client: AsyncClient, app: FastAPI, database: Database
+) -> None:
+    admin = await create_user(database, role=Role.ADMIN)
+    user = await create_user(database)
+    headers = auth_headers(app, admin)
+    url = f"{USERS}/{user.id}"
+
+    first = await client.get(url, headers=headers)
+    etag = first.headers["etag"]
+    assert etag.startswith('"')
+    assert first.headers["cache-control"] == "private, no-cache"
+    cached = await client.get(url, headers={**headers, "If-None-Match": etag})
+    assert cached.status_code == 304
+    assert cached.content == b""
+
+    stale = await client.patch(
+        url, json={"display_name": "A"}, headers={**headers, "If-Match": '"stale-0"'}
+    )
+    assert_problem(stale, 412, "precondition_failed")
+    changed = await client.patch(
+        url, json={"display_name": "A"}, headers={**headers, "If-Match": etag}
+    )
+    assert changed.status_code == 200
+    new_etag = changed.headers["etag"]
+    assert new_etag != etag
+    assert (await client.get(url, headers={**headers, "If-None-Match": etag})).status_code == 200
+    assert (
+        await client.get(url, headers={**headers, "If-None-Match": new_etag})
+    ).status_code == 304
+
+    assert_problem(
+        await client.delete(url, headers={**headers, "If-Match": etag}), 412, "precondition_failed"
+    )
+    deleted = await client.delete(url, headers={**headers, "If-Match": new_etag})
+    assert deleted.status_code == 204
+
+
+async def test_me_has_an_etag_and_if_match_can_be_required(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    user = await create_user(database)
+    async with client_for(make_settings(require_if_match=True)) as (app, http):
+        headers = auth_headers(app, user)
+        me = await http.get(ME, headers=headers)
+        assert (
+            await http.get(ME, headers={**headers, "If-None-Match": me.headers["etag"]})
+        ).status_code == 304
+        response = await http.patch(ME, json={"display_name": "B"}, headers=headers)
+        assert_problem(response, 428, "precondition_required")
+        response = await http.patch(
+            ME, json={"display_name": "B"}, headers={**headers, "If-Match": me.headers["etag"]}
+        )
+        assert response.status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -15,10 +15,18 @@ from dossier.auth.dependencies import (
     ModeratorPrincipal,
 )
 from dossier.auth.schemas import TokenResponse
+from dossier.core.conditional import (
+    IfMatchHeader,
+    IfNoneMatchHeader,
+    if_match_required,
+    not_modified,
+    not_modified_response,
+    set_etag,
+)
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
 from dossier.db.session import SessionDep
-from dossier.models.user import Role
+from dossier.models.user import Role, User
 from dossier.users import service
 from dossier.users.schemas import (
     PasswordChange,
@@ -31,25 +39,55 @@ from dossier.users.schemas import (
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
-@router.get(
-    "/me", response_model=UserRead, responses=problem_responses(401), summary="Your account"
-)
-async def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
-    user = await service.get_user(session, principal, user_id=principal.user_id)
+def _user_response(response: Response, user: User) -> UserRead:
+    set_etag(response, service.user_etag(user))
     return UserRead.model_validate(user)
+
+
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not Modified"}}
+
+
+@router.get(
+    "/me",
+    response_model=UserRead,
+    responses={**NOT_MODIFIED, **problem_responses(401)},
+    summary="Your account",
+)
+async def read_me(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_none_match: IfNoneMatchHeader = None,
+) -> UserRead | Response:
+    user = await service.get_user(session, principal, user_id=principal.user_id)
+    etag = service.user_etag(user)
+    if not_modified(if_none_match, etag):
+        return not_modified_response(etag)
+    return _user_response(response, user)
 
 
 @router.patch(
     "/me",
     response_model=UserRead,
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 412, 428),
     summary="Change your display name",
 )
 async def update_me(
-    body: UserSelfUpdate, session: SessionDep, principal: CurrentPrincipal
+    request: Request,
+    body: UserSelfUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> UserRead:
-    user = await service.update_me(session, principal, changes=body.model_dump(exclude_unset=True))
-    return UserRead.model_validate(user)
+    user = await service.update_me(
+        session,
+        principal,
+        changes=body.model_dump(exclude_unset=True),
+        if_match=if_match,
+        if_match_required=if_match_required(request),
+    )
+    return _user_response(response, user)
 
 
 @router.post(
@@ -115,35 +153,66 @@ async def list_users(
 @router.get(
     "/{user_id}",
     response_model=UserRead,
-    responses=problem_responses(401, 404),
+    responses={**NOT_MODIFIED, **problem_responses(401, 404)},
     summary="One user (yourself, or anyone for moderators and admins)",
 )
 async def read_user(
-    user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
-) -> UserRead:
-    return UserRead.model_validate(await service.get_user(session, principal, user_id=user_id))
+    user_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_none_match: IfNoneMatchHeader = None,
+) -> UserRead | Response:
+    user = await service.get_user(session, principal, user_id=user_id)
+    etag = service.user_etag(user)
+    if not_modified(if_none_match, etag):
+        return not_modified_response(etag)
+    return _user_response(response, user)
 
 
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
     summary="Change a user's name, role or active flag (admins)",
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserAdminUpdate, session: SessionDep, principal: AdminPrincipal
+    request: Request,
+    user_id: uuid.UUID,
+    body: UserAdminUpdate,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> UserRead:
     user = await service.update_user(
-        session, principal, user_id=user_id, changes=body.model_dump(exclude_unset=True)
+        session,
+        principal,
+        user_id=user_id,
+        changes=body.model_dump(exclude_unset=True),
+        if_match=if_match,
+        if_match_required=if_match_required(request),
     )
-    return UserRead.model_validate(user)
+    return _user_response(response, user)
 
 
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
     summary="Delete a user (admins)",
 )
-async def delete_user(user_id: uuid.UUID, session: SessionDep, principal: AdminPrincipal) -> None:
-    await service.delete_user(session, principal, user_id=user_id)
+async def delete_user(
+    request: Request,
+    user_id: uuid.UUID,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    if_match: IfMatchHeader = None,
+) -> None:
+    await service.delete_user(
+        session,
+        principal,
+        user_id=user_id,
+        if_match=if_match,
+        if_match_required=if_match_required(request),
+    )

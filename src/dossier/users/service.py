@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dossier.auth.principal import Principal
 from dossier.auth.runtime import AuthRuntime
 from dossier.auth.sessions import TokenPair, end_all_sessions, issue_tokens
+from dossier.core.conditional import check_if_match, etag_for
 from dossier.core.errors import Forbidden, TooManyRequests
 from dossier.core.pagination import CursorCodec, PageParams, PageResult
 from dossier.core.security.passwords import hash_password, verify_password
@@ -55,6 +56,11 @@ async def create_user(
     return user
 
 
+def user_etag(user: User) -> str:
+    """A strong ETag: ``updated_at`` (microseconds) changes with every write of the row."""
+    return etag_for(user.id, int(user.updated_at.timestamp() * 1_000_000))
+
+
 async def get_user(session: AsyncSession, principal: Principal, *, user_id: uuid.UUID) -> User:
     user = await repository.get_readable(session, principal, user_id)
     if user is None:
@@ -86,9 +92,15 @@ async def list_users(
 
 
 async def update_me(
-    session: AsyncSession, principal: Principal, *, changes: dict[str, Any]
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    changes: dict[str, Any],
+    if_match: str | None = None,
+    if_match_required: bool = False,
 ) -> User:
     user = await get_user(session, principal, user_id=principal.user_id)
+    check_if_match(if_match, user_etag(user), required=if_match_required)
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     await session.flush()
@@ -122,10 +134,13 @@ async def update_user(
     *,
     user_id: uuid.UUID,
     changes: dict[str, Any],
+    if_match: str | None = None,
+    if_match_required: bool = False,
 ) -> User:
     if not principal.is_admin:
         raise Forbidden("Only administrators change other users.")
     user = await get_user(session, principal, user_id=user_id)
+    check_if_match(if_match, user_etag(user), required=if_match_required)
     new_role: Role | None = changes.get("role")
     deactivate = changes.get("is_active") is False
     raising = new_role is not None and new_role.rank > Role(user.role).rank
@@ -147,10 +162,18 @@ async def update_user(
     return user
 
 
-async def delete_user(session: AsyncSession, principal: Principal, *, user_id: uuid.UUID) -> None:
+async def delete_user(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    user_id: uuid.UUID,
+    if_match: str | None = None,
+    if_match_required: bool = False,
+) -> None:
     if not principal.is_admin:
         raise Forbidden("Only administrators delete users.")
     user = await get_user(session, principal, user_id=user_id)
+    check_if_match(if_match, user_etag(user), required=if_match_required)
     if user.role == Role.ADMIN.value and user.is_active:
         await _ensure_not_last_admin(session, user)
     await repository.delete_user(session, user)
