@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select, update
 
+from dossier.config import Settings
 from dossier.core.clock import utcnow
 from dossier.db.engine import Database
 from dossier.models.refresh_token import RefreshToken
 from dossier.models.user import User
+from tests.conftest import client_for
 from tests.factories import bearer, create_user, login
 from tests.helpers import assert_problem
 
@@ -173,3 +177,22 @@ async def test_concurrent_refreshes_with_one_token_cannot_both_succeed(
     statuses = sorted(response.status_code for response in responses)
     assert statuses.count(200) <= 1
     assert 401 in statuses
+
+
+@pytest.mark.redis
+async def test_the_deny_list_is_shared_between_api_processes_through_redis(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    """Two app instances (as two replicas): a logout on one is honoured by the other."""
+    user = await create_user(database)
+    settings = make_settings()
+    async with client_for(settings) as (_one, first), client_for(settings) as (_two, second):
+        tokens = await login(first, user)
+        assert (await second.get(ME, headers=bearer(tokens["access_token"]))).status_code == 200
+        response = await first.post(
+            LOGOUT,
+            json={"refresh_token": tokens["refresh_token"]},
+            headers=bearer(tokens["access_token"]),
+        )
+        assert response.status_code == 204
+        assert_problem(await second.get(ME, headers=bearer(tokens["access_token"])), 401)
