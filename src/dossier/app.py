@@ -12,6 +12,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
+from dossier.auth.endpoints import router as auth_router
+from dossier.auth.runtime import create_auth_runtime, create_token_codec
 from dossier.config import Settings
 from dossier.core.cache import AppCache
 from dossier.core.docs import install_docs
@@ -19,8 +21,8 @@ from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
+from dossier.core.ratelimit import RateLimiter
 from dossier.core.redis import create_redis
-from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.core.storage import create_storage
 from dossier.db.engine import create_database
 from dossier.documents.endpoints import router as documents_router
@@ -35,6 +37,7 @@ from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
 from dossier.middleware.trusted_host import TrustedHostMiddleware
 from dossier.search.endpoints import router as search_router
+from dossier.users.endpoints import router as users_router
 
 logger = structlog.get_logger("dossier.app")
 
@@ -67,6 +70,16 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
         app.state.database = database
         app.state.redis = redis
         app.state.storage = create_storage(settings)
+        # The one rate limiter of the code base (memory, or Redis when configured).
+        limiter = RateLimiter(
+            redis_url=settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+            enabled=settings.rate_limit_enabled,
+        )
+        app.state.rate_limiter = limiter
+        app.state.auth = create_auth_runtime(
+            settings, codec=app.state.token_codec, redis=redis, limiter=limiter
+        )
         app.state.cache = cache
         logger.info(
             "startup",
@@ -83,6 +96,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             await cache.close()
             if tracer_provider is not None:
                 tracer_provider.shutdown()  # flushes the spans still queued
+            await limiter.close()
             if redis is not None:
                 await redis.aclose()
             await app.state.storage.close()
@@ -119,10 +133,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.settings = settings
     app.state.tracer_provider = tracer_provider
-    app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
+    app.state.token_codec = create_token_codec(settings)
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
     app.state.redis = None
+    app.state.rate_limiter = None
+    app.state.auth = None
 
     install_exception_handlers(app)
     install_openapi(app)
@@ -132,6 +148,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(health_router)
     app.include_router(documents_router)
     app.include_router(search_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 

@@ -2,6 +2,7 @@
 
 from dossier.models.document import Document, DocumentChunk, DocumentStatus, DocumentType
 from dossier.models.idempotency import IdempotencyRecord
+from dossier.models.refresh_token import RefreshToken
 from dossier.models.user import Role, User
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "IdempotencyRecord",
+    "RefreshToken",
     "Role",
     "User",
 ]
