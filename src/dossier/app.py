@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
+from dossier.auth.cookies import ACCESS_COOKIE
 from dossier.auth.endpoints import router as auth_router
 from dossier.auth.runtime import create_auth_runtime, create_token_codec
 from dossier.config import Settings
@@ -21,7 +23,7 @@ from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
-from dossier.core.ratelimit import RateLimiter
+from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
 from dossier.core.redis import create_redis
 from dossier.db.engine import create_database
 from dossier.health.endpoints import metrics_router
@@ -30,6 +32,7 @@ from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.body_limit import BodyLimitMiddleware
 from dossier.middleware.metrics import MetricsMiddleware
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
+from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
 from dossier.middleware.request_id import RequestIdMiddleware
 from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
@@ -153,6 +156,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.add_middleware(
         RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
     )
+    app.add_middleware(RateLimitMiddleware, rules=_rate_limit_rules(settings))
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_request_body_bytes,
@@ -201,6 +205,41 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
         instrument_app(app, tracer_provider)  # wraps the whole stack: logs see the span
     return app
+
+
+def _rate_limit_rules(settings: Settings) -> RateLimitRules:
+    def policy(name: str, limit: str) -> RateLimitPolicy:
+        return RateLimitPolicy.parse(name, limit)
+
+    return RateLimitRules(
+        anonymous=policy("anonymous", settings.rate_limit_anonymous),
+        by_role={
+            "user": policy("user", settings.rate_limit_default),
+            "moderator": policy("moderator", settings.rate_limit_moderator),
+            "admin": policy("admin", settings.rate_limit_admin),
+        },
+        routes=[
+            RoutePolicy(
+                "POST",
+                re.compile(r"/api/v\d+/auth/register"),
+                policy("register", settings.rate_limit_register),
+                per="address",
+            ),
+            RoutePolicy(
+                "POST",
+                re.compile(r"/api/v\d+/documents"),
+                policy("upload", settings.rate_limit_upload),
+                per="user",
+            ),
+            RoutePolicy(
+                "GET",
+                re.compile(r"/api/v\d+/search"),
+                policy("search", settings.rate_limit_search),
+                per="user",
+            ),
+        ],
+        access_cookie=ACCESS_COOKIE,
+    )
 
 
 def create_app_from_env() -> FastAPI:

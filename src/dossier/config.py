@@ -224,6 +224,41 @@ class Settings(BaseSettings):
         description="Apply rate limits (memory, or Redis when `DOSSIER_REDIS_URL` is set).",
         json_schema_extra=_group("rate limits"),
     )
+    rate_limit_default: str = Field(
+        "120/minute",
+        description="Requests per authenticated user (role `user`) to `/api/*`.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_moderator: str = Field(
+        "600/minute",
+        description="Requests per moderator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_admin: str = Field(
+        "1200/minute",
+        description="Requests per administrator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_anonymous: str = Field(
+        "60/minute",
+        description="Requests per client address without valid credentials.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_register: str = Field(
+        "10/hour",
+        description="Registrations per client address.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_upload: str = Field(
+        "30/minute",
+        description="Document uploads per user.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_search: str = Field(
+        "60/minute",
+        description="Searches per user.",
+        json_schema_extra=_group("rate limits"),
+    )
     rate_limit_login_account: str = Field(
         "10/minute",
         description="Login attempts per account (email), e.g. `10/minute`.",
@@ -320,6 +355,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
+        "rate_limit_default",
+        "rate_limit_moderator",
+        "rate_limit_admin",
+        "rate_limit_anonymous",
+        "rate_limit_register",
+        "rate_limit_upload",
+        "rate_limit_search",
         "rate_limit_login_account",
         "rate_limit_login_address",
         "rate_limit_refresh_account",
