@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from dossier import __version__
 from dossier.config import Settings
+from dossier.core.deprecation import Deprecation
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
@@ -20,7 +21,11 @@ from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
+from dossier.middleware.deprecation import DeprecationMiddleware
 from dossier.middleware.request_id import RequestIdMiddleware
+from dossier.tasks.endpoints import other_router as task_lists_router
+from dossier.tasks.endpoints import router as tasks_v1_router
+from dossier.tasks.endpoints_v2 import router as tasks_v2_router
 
 logger = structlog.get_logger("dossier.app")
 
@@ -88,6 +93,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    app.include_router(tasks_v1_router)
+    app.include_router(task_lists_router)
+    app.include_router(tasks_v2_router)
 
     # add_middleware puts each new layer outside the previous one: list innermost first.
     if settings.cors_origins:
@@ -120,6 +128,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
+    app.add_middleware(
+        DeprecationMiddleware,
+        deprecations=[
+            Deprecation(
+                prefix="/api/v1/tasks", successor="/api/v2/tasks", sunset=settings.api_v1_sunset
+            )
+        ],
+    )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

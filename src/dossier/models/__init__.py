@@ -1,6 +1,7 @@
 """ORM classes, one module per aggregate. Importing this package registers every table."""
 
 from dossier.models.idempotency import IdempotencyRecord
+from dossier.models.task import Priority, Tag, Task, task_tags
 from dossier.models.user import Role, User
 
-__all__ = ["IdempotencyRecord", "Role", "User"]
+__all__ = ["IdempotencyRecord", "Priority", "Role", "Tag", "Task", "User", "task_tags"]
