@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import (
@@ -36,6 +36,7 @@ TagList = Annotated[
     Field(max_length=MAX_TAGS, description="Tag names; lower-cased, duplicates dropped."),
     AfterValidator(_unique),
 ]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 
@@ -60,7 +61,7 @@ class TaskCreate(BaseModel):
     description: Description = ""
     done: bool = False
     priority: PriorityLabel = "normal"
-    due_at: AwareDatetime | None = None
+    due_at: UtcDatetime | None = None
     assignee_id: uuid.UUID | None = None
     tags: TagList = []
 
@@ -78,7 +79,7 @@ class TaskUpdate(BaseModel):
     description: Description | None = None
     done: bool | None = None
     priority: PriorityLabel | None = None
-    due_at: AwareDatetime | None = None
+    due_at: UtcDatetime | None = None
     assignee_id: uuid.UUID | None = None
     tags: TagList | None = None
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from dossier.models.task import PriorityLabel, Task
-from dossier.tasks.schemas import Description, TagList, Title
+from dossier.tasks.schemas import Description, TagList, Title, UtcDatetime
 
 Status = Literal["open", "done"]
 
@@ -81,7 +81,7 @@ class TaskCreateV2(BaseModel):
     description: Description = ""
     status: Status = "open"
     priority: PriorityLabel = "normal"
-    due_at: AwareDatetime | None = None
+    due_at: UtcDatetime | None = None
     assignee_id: uuid.UUID | None = None
     tags: TagList = []
 
@@ -96,7 +96,7 @@ class TaskUpdateV2(BaseModel):
     description: Description | None = None
     status: Status | None = None
     priority: PriorityLabel | None = None
-    due_at: AwareDatetime | None = None
+    due_at: UtcDatetime | None = None
     assignee_id: uuid.UUID | None = None
     tags: TagList | None = None
 
