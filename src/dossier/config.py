@@ -95,6 +95,43 @@ class Settings(BaseSettings):
         json_schema_extra=_group("server"),
     )
 
+    trusted_proxies: StrList = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose `X-Forwarded-For` is "
+        "believed (the client is the right-most untrusted hop).",
+        json_schema_extra=_group("server"),
+    )
+    trusted_hosts: StrList = Field(
+        default_factory=lambda: ["*"],
+        description="Host names the API answers for (`*.example.com` allowed); `*` = any.",
+        json_schema_extra=_group("server"),
+    )
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024,
+        ge=1,
+        description="Largest accepted document upload.",
+        json_schema_extra=_group("limits"),
+    )
+    max_request_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="Largest accepted request body on every other route.",
+        json_schema_extra=_group("limits"),
+    )
+    request_timeout_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A handler that has not started its response by then gets a "
+        "503 problem (0 = no limit). Streaming responses are limited only until they start.",
+        json_schema_extra=_group("limits"),
+    )
+    gzip_minimum_bytes: int = Field(
+        1024,
+        ge=0,
+        description="Responses at least this large are gzip-compressed when the client accepts it.",
+        json_schema_extra=_group("server"),
+    )
+
     # --- database ---------------------------------------------------------------------------
     database_url: str | None = Field(
         None,
@@ -177,6 +214,40 @@ class Settings(BaseSettings):
         json_schema_extra=_group("api"),
     )
 
+    # --- metrics ----------------------------------------------------------------------------
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics.", json_schema_extra=_group("metrics")
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token required on `GET /metrics` (required in production "
+        "unless metrics move to their own port).",
+        json_schema_extra=_group("metrics"),
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve metrics on this port instead of `/metrics` on "
+        "the API port (single-process servers only).",
+        json_schema_extra=_group("metrics"),
+    )
+
+    # --- tracing ----------------------------------------------------------------------------
+    otel_enabled: bool = Field(
+        False,
+        description="OpenTelemetry tracing of requests, SQL, httpx and Redis.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_exporter: Literal["otlp", "console"] = Field(
+        "otlp",
+        description="`otlp` (HTTP; endpoint from `OTEL_EXPORTER_OTLP_ENDPOINT`) or `console`.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_service_name: str = Field(
+        "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
+    )
+
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
@@ -189,7 +260,7 @@ class Settings(BaseSettings):
         json_schema_extra=_group("logging"),
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "trusted_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -269,6 +340,11 @@ class Settings(BaseSettings):
             problems.append(
                 "DOSSIER_DOCS_ENABLED exposes /docs "
                 "(set DOSSIER_ALLOW_DOCS_IN_PRODUCTION=true to keep it)"
+            )
+        if self.metrics_enabled and self.metrics_token is None and self.metrics_port is None:
+            problems.append(
+                "DOSSIER_METRICS_TOKEN is not set while /metrics is served on the API port "
+                "(set it, or DOSSIER_METRICS_PORT, or DOSSIER_METRICS_ENABLED=false)"
             )
         return problems
 
