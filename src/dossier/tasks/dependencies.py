@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from dossier.core.conditional import if_match_required
+from dossier.core.pagination import CursorCodecDep, PageParamsDep
 from dossier.models.task import Priority, PriorityLabel
-from dossier.tasks.repository import TaskFilters
+from dossier.tasks.repository import SORTING, TaskFilters, TaskListQuery
 from dossier.tasks.schemas import MAX_TAGS, TaskSort
 
 
@@ -56,6 +57,25 @@ TaskFiltersDep = Annotated[TaskFilters, Depends(task_filters)]
 SortQuery = Annotated[
     TaskSort, Query(description="Field to sort by, `-` for descending; `id` breaks ties.")
 ]
+
+
+def task_list_query(
+    request: Request,
+    params: PageParamsDep,
+    codec: CursorCodecDep,
+    filters: TaskFiltersDep,
+    sort: SortQuery = TaskSort.CREATED_AT_DESC,
+) -> TaskListQuery:
+    return TaskListQuery(
+        filters=filters,
+        params=params,
+        order=SORTING.parse(sort.value),
+        codec=codec,
+        scope=scope_of(request),
+    )
+
+
+TaskListQueryDep = Annotated[TaskListQuery, Depends(task_list_query)]
 RequireIfMatch = Annotated[bool, Depends(if_match_required)]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response, status
 
 from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.conditional import (
+    PRIVATE_NO_CACHE,
     IfMatchHeader,
     IfNoneMatchHeader,
     not_modified,
@@ -17,22 +19,22 @@ from dossier.core.conditional import (
 )
 from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
-from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
+from dossier.core.pagination import Page, PageResult, page_response
 from dossier.db.session import SessionDep
+from dossier.models.task import Task
 from dossier.tasks import service
-from dossier.tasks.dependencies import RequireIfMatch, SortQuery, TaskFiltersDep, scope_of
-from dossier.tasks.repository import SORTING
+from dossier.tasks.dependencies import RequireIfMatch, TaskListQueryDep
 from dossier.tasks.schemas import (
     TagCount,
     TagCounts,
     TaskCreate,
     TaskRead,
     TaskReplace,
-    TaskSort,
     TaskUpdate,
 )
 
 PREFIX = "/api/v1/tasks"
+T = TypeVar("T")
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not Modified"}}
 _READ = problem_responses(401, 404)
 _WRITE = problem_responses(401, 403, 404, 412, 428)
@@ -42,9 +44,32 @@ router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=IdempotentRoute, d
 other_router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
 
-def _with_etag(response: Response, task: Any) -> TaskRead:
+def task_response(
+    response: Response,
+    task: Task,
+    convert: Callable[[Task], T],
+    *,
+    if_none_match: str | None = None,
+) -> T | Response:
+    """One task with its `ETag`; 304 with no body when the client's copy is current."""
+    etag = service.etag(task)
+    if not_modified(if_none_match, etag):
+        return not_modified_response(etag)
+    set_etag(response, etag)
+    return convert(task)
+
+
+def _with_etag(response: Response, task: Task) -> TaskRead:
     set_etag(response, service.etag(task))
     return TaskRead.of(task)
+
+
+def task_page(
+    request: Request, response: Response, result: PageResult[Task], convert: Callable[[Task], T]
+) -> Page[T]:
+    """A page of tasks in some representation, with `Link` and the caching policy."""
+    response.headers["Cache-Control"] = PRIVATE_NO_CACHE
+    return page_response(request, response, result, [convert(task) for task in result.items])
 
 
 @router.get("", response_model=Page[TaskRead], responses=_LIST)
@@ -53,23 +78,11 @@ async def list_tasks(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: PageParamsDep,
-    codec: CursorCodecDep,
-    filters: TaskFiltersDep,
-    sort: SortQuery = TaskSort.CREATED_AT_DESC,
+    query: TaskListQueryDep,
 ) -> Page[TaskRead]:
     """Tasks you own or are assigned (all tasks for moderators), filtered and sorted."""
-    result = await service.list_tasks(
-        session,
-        principal,
-        filters=filters,
-        params=params,
-        order=SORTING.parse(sort.value),
-        codec=codec,
-        scope=scope_of(request),
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return page_response(request, response, result, [TaskRead.of(t) for t in result.items])
+    result = await service.list_tasks(session, principal, query=query)
+    return task_page(request, response, result, TaskRead.of)
 
 
 @router.post(
@@ -96,10 +109,7 @@ async def get_task(
     if_none_match: IfNoneMatchHeader = None,
 ) -> Any:
     task = await service.get(session, principal, task_id)
-    etag = service.etag(task)
-    if not_modified(if_none_match, etag):
-        return not_modified_response(etag)
-    return _with_etag(response, task)
+    return task_response(response, task, TaskRead.of, if_none_match=if_none_match)
 
 
 @router.put("/{task_id}", response_model=TaskRead, responses=_WRITE)
@@ -192,24 +202,11 @@ async def list_user_tasks(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: PageParamsDep,
-    codec: CursorCodecDep,
-    filters: TaskFiltersDep,
-    sort: SortQuery = TaskSort.CREATED_AT_DESC,
+    query: TaskListQueryDep,
 ) -> Page[TaskRead]:
     """Tasks the user owns or is assigned, of those you may see."""
-    result = await service.list_for_user(
-        session,
-        principal,
-        user_id,
-        filters=filters,
-        params=params,
-        order=SORTING.parse(sort.value),
-        codec=codec,
-        scope=scope_of(request),
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return page_response(request, response, result, [TaskRead.of(t) for t in result.items])
+    result = await service.list_for_user(session, principal, user_id, query=query)
+    return task_page(request, response, result, TaskRead.of)
 
 
 @other_router.get("/tags", response_model=TagCounts, responses=problem_responses(401))

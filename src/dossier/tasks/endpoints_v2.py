@@ -12,26 +12,23 @@ from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.conditional import (
     IfMatchHeader,
     IfNoneMatchHeader,
-    not_modified,
-    not_modified_response,
     set_etag,
 )
 from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
-from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
+from dossier.core.pagination import Page
 from dossier.db.session import SessionDep
+from dossier.models.task import Task
 from dossier.tasks import service
-from dossier.tasks.dependencies import RequireIfMatch, SortQuery, TaskFiltersDep, scope_of
-from dossier.tasks.endpoints import NOT_MODIFIED
-from dossier.tasks.repository import SORTING
-from dossier.tasks.schemas import TaskSort
+from dossier.tasks.dependencies import RequireIfMatch, TaskListQueryDep
+from dossier.tasks.endpoints import NOT_MODIFIED, task_page, task_response
 from dossier.tasks.schemas_v2 import Status, TaskCreateV2, TaskReadV2, TaskUpdateV2
 
 PREFIX = "/api/v2/tasks"
 router = APIRouter(prefix=PREFIX, tags=["tasks v2"], route_class=IdempotentRoute)
 
 
-def _with_etag(response: Response, task: Any) -> TaskReadV2:
+def _with_etag(response: Response, task: Task) -> TaskReadV2:
     set_etag(response, service.etag(task))
     return TaskReadV2.of(task)
 
@@ -42,25 +39,13 @@ async def list_tasks_v2(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: PageParamsDep,
-    codec: CursorCodecDep,
-    filters: TaskFiltersDep,
+    query: TaskListQueryDep,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
-    sort: SortQuery = TaskSort.CREATED_AT_DESC,
 ) -> Page[TaskReadV2]:
     if status_filter is not None:
-        filters = replace(filters, done=status_filter == "done")
-    result = await service.list_tasks(
-        session,
-        principal,
-        filters=filters,
-        params=params,
-        order=SORTING.parse(sort.value),
-        codec=codec,
-        scope=scope_of(request),
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return page_response(request, response, result, [TaskReadV2.of(t) for t in result.items])
+        query = replace(query, filters=replace(query.filters, done=status_filter == "done"))
+    result = await service.list_tasks(session, principal, query=query)
+    return task_page(request, response, result, TaskReadV2.of)
 
 
 @router.post(
@@ -90,10 +75,7 @@ async def get_task_v2(
     if_none_match: IfNoneMatchHeader = None,
 ) -> Any:
     task = await service.get(session, principal, task_id)
-    etag = service.etag(task)
-    if not_modified(if_none_match, etag):
-        return not_modified_response(etag)
-    return _with_etag(response, task)
+    return task_response(response, task, TaskReadV2.of, if_none_match=if_none_match)
 
 
 @router.patch(

@@ -64,6 +64,17 @@ class TaskFilters:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TaskListQuery:
+    """One list request: filters, page, sort, the cursor codec and which list it is."""
+
+    filters: TaskFilters
+    params: PageParams
+    order: SortOrder
+    codec: CursorCodec
+    scope: str
+
+
 def readable_by(principal: Principal) -> ColumnElement[bool]:
     """Owner and assignee see a task; moderators and admins see all."""
     if principal.is_moderator:
@@ -109,28 +120,23 @@ def _filtered(statement: Select[Any], filters: TaskFilters) -> Select[Any]:
     return statement
 
 
+def list_statement(principal: Principal, filters: TaskFilters) -> Select[Task]:
+    """The visible, filtered tasks (unordered; paginate adds the order)."""
+    return _filtered(select(Task).where(readable_by(principal)), filters)
+
+
 async def list_tasks(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    filters: TaskFilters,
-    params: PageParams,
-    order: SortOrder,
-    codec: CursorCodec,
-    scope: str,
+    session: AsyncSession, principal: Principal, *, query: TaskListQuery
 ) -> PageResult[Task]:
-    statement = _filtered(
-        select(Task).where(readable_by(principal)).options(selectinload(Task.tags)), filters
-    )
     return await paginate(
         session,
-        statement,
-        params=params,
+        list_statement(principal, query.filters).options(selectinload(Task.tags)),
+        params=query.params,
         sorting=SORTING,
-        order=order,
-        codec=codec,
-        filters=filters.as_dict(),
-        scope=scope,
+        order=query.order,
+        codec=query.codec,
+        filters=query.filters.as_dict(),
+        scope=query.scope,
     )
 
 

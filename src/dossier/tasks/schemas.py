@@ -41,6 +41,16 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
+NULLABLE = frozenset({"due_at", "assignee_id"})
+
+
+def reject_nulls(patch: BaseModel) -> None:
+    """In a PATCH, only the nullable fields may be sent as null."""
+    for name in patch.model_fields_set - NULLABLE:
+        if getattr(patch, name) is None:
+            raise ValueError(f"{name} cannot be null")
+
+
 class TaskSort(enum.StrEnum):
     CREATED_AT = "created_at"
     CREATED_AT_DESC = "-created_at"
@@ -85,10 +95,7 @@ class TaskUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> TaskUpdate:
-        nullable = {"due_at", "assignee_id"}
-        for name in self.model_fields_set - nullable:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+        reject_nulls(self)
         return self
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from dossier.models.task import PriorityLabel, Task
-from dossier.tasks.schemas import Description, TagList, Title, UtcDatetime
+from dossier.tasks.schemas import Description, TagList, Title, UtcDatetime, reject_nulls
 
 Status = Literal["open", "done"]
 
@@ -102,9 +102,7 @@ class TaskUpdateV2(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> TaskUpdateV2:
-        for name in self.model_fields_set - {"due_at", "assignee_id"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+        reject_nulls(self)
         return self
 
     def fields(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dossier.auth.principal import Principal
 from dossier.core.clock import utcnow
 from dossier.core.conditional import check_if_match, etag_for
-from dossier.core.pagination import CursorCodec, PageParams, PageResult, SortOrder
+from dossier.core.pagination import PageResult
 from dossier.models.task import Priority, Task
 from dossier.tasks import repository
 from dossier.tasks.errors import (
@@ -28,7 +28,7 @@ from dossier.tasks.errors import (
     TaskNotFound,
     UserNotFound,
 )
-from dossier.tasks.repository import TaskFilters
+from dossier.tasks.repository import TaskListQuery
 
 WRITABLE = frozenset({"title", "description", "done", "priority", "due_at", "assignee_id", "tags"})
 DEFAULTS: Mapping[str, Any] = {
@@ -187,43 +187,19 @@ async def delete(
 
 
 async def list_tasks(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    filters: TaskFilters,
-    params: PageParams,
-    order: SortOrder,
-    codec: CursorCodec,
-    scope: str,
+    session: AsyncSession, principal: Principal, *, query: TaskListQuery
 ) -> PageResult[Task]:
-    return await repository.list_tasks(
-        session, principal, filters=filters, params=params, order=order, codec=codec, scope=scope
-    )
+    return await repository.list_tasks(session, principal, query=query)
 
 
 async def list_for_user(
-    session: AsyncSession,
-    principal: Principal,
-    user_id: uuid.UUID,
-    *,
-    filters: TaskFilters,
-    params: PageParams,
-    order: SortOrder,
-    codec: CursorCodec,
-    scope: str,
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, *, query: TaskListQuery
 ) -> PageResult[Task]:
     """Tasks ``user_id`` owns or is assigned, of those the caller may see."""
     if user_id != principal.user_id and not await repository.user_exists(session, user_id):
         raise UserNotFound()
-    return await repository.list_tasks(
-        session,
-        principal,
-        filters=replace(filters, involving=user_id),
-        params=params,
-        order=order,
-        codec=codec,
-        scope=scope,
-    )
+    involving = replace(query, filters=replace(query.filters, involving=user_id))
+    return await repository.list_tasks(session, principal, query=involving)
 
 
 async def tag_counts(session: AsyncSession, principal: Principal) -> list[tuple[str, int]]:
