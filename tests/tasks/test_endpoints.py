@@ -358,3 +358,25 @@ async def test_sunset_date_is_a_setting(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             response = await client.get("/api/v1/tasks")
             assert response.headers["sunset"] == "Sat, 01 Jun 2030 00:00:00 GMT"
+
+
+async def test_concurrent_conditional_writes_let_exactly_one_win(
+    client: httpx.AsyncClient, create_task: CreateTask, owner: User, as_user: Headers
+) -> None:
+    import asyncio
+
+    task = await create_task(owner)
+    url = f"/api/v1/tasks/{task['id']}"
+    etag = (await client.get(url, headers=as_user(owner))).headers["etag"]
+    responses = await asyncio.gather(
+        *(
+            client.patch(
+                url, json={"title": f"writer {i}"}, headers={**as_user(owner), "If-Match": etag}
+            )
+            for i in range(8)
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [412] * 7, statuses
+    winner = next(r for r in responses if r.status_code == 200).json()["title"]
+    assert (await client.get(url, headers=as_user(owner))).json()["title"] == winner
