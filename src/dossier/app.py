@@ -18,6 +18,7 @@ from dossier.auth.endpoints import router as auth_router
 from dossier.auth.runtime import create_auth_runtime, create_token_codec
 from dossier.config import Settings
 from dossier.core.cache import AppCache
+from dossier.core.deprecation import Deprecation
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
@@ -30,6 +31,7 @@ from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.body_limit import BodyLimitMiddleware
+from dossier.middleware.deprecation import DeprecationMiddleware
 from dossier.middleware.metrics import MetricsMiddleware
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
@@ -37,6 +39,9 @@ from dossier.middleware.request_id import RequestIdMiddleware
 from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
 from dossier.middleware.trusted_host import TrustedHostMiddleware
+from dossier.tasks.endpoints import other_router as task_lists_router
+from dossier.tasks.endpoints import router as tasks_v1_router
+from dossier.tasks.endpoints_v2 import router as tasks_v2_router
 from dossier.users.endpoints import router as users_router
 
 logger = structlog.get_logger("dossier.app")
@@ -146,13 +151,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(tasks_v1_router)
+    app.include_router(task_lists_router)
+    app.include_router(tasks_v2_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 
-    # add_middleware puts each new layer outside the previous one: list innermost first.
     # add_middleware puts each new layer outside the previous one, so this list reads from
     # the innermost layer out. A request passes: proxy → request id → access log → metrics →
-    # trusted host → security headers → CORS → gzip → body limit → timeout → route.
+    # trusted host → security headers → deprecation → CORS → gzip → body limit → rate limit
+    # → time limit → route.
     app.add_middleware(
         RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
     )
@@ -194,6 +202,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
+    app.add_middleware(
+        DeprecationMiddleware,
+        deprecations=[
+            Deprecation(
+                prefix="/api/v1/tasks", successor="/api/v2/tasks", sunset=settings.api_v1_sunset
+            )
+        ],
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(MetricsMiddleware)

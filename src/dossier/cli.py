@@ -14,6 +14,8 @@ from dossier.config import Settings, UnsafeSettingsError
 app = typer.Typer(help="Dossier: a self-hostable work API for teams.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+idempotency_app = typer.Typer(help="Stored Idempotency-Key outcomes.", no_args_is_help=True)
+app.add_typer(idempotency_app, name="idempotency")
 
 console = Console(stderr=True)
 
@@ -92,6 +94,25 @@ def create_admin(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"created administrator {email} ({user_id})")
+
+
+@idempotency_app.command("purge")
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Key records past their lifetime (run it from cron, e.g. hourly)."""
+    from dossier.core.idempotency import purge_expired
+    from dossier.db.engine import create_database
+
+    settings = _settings()
+
+    async def purge() -> int:
+        database = create_database(settings)
+        try:
+            async with database.writer_sessionmaker() as session, session.begin():
+                return await purge_expired(session)
+        finally:
+            await database.dispose()
+
+    console.print(f"deleted {asyncio.run(purge())} expired idempotency keys")
 
 
 def main() -> None:

@@ -280,6 +280,34 @@ class Settings(BaseSettings):
         json_schema_extra=_group("rate limits"),
     )
 
+    # --- api --------------------------------------------------------------------------------
+    require_if_match: bool = Field(
+        False,
+        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
+        "(428 without it).",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_ttl_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="How long an `Idempotency-Key` and its stored response are kept.",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_lock_seconds: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="How long a key stays locked by a request that never finished "
+        "(a retry meanwhile gets 409).",
+        json_schema_extra=_group("api"),
+    )
+    api_v1_sunset: date = Field(
+        date(2027, 12, 31),
+        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
+        json_schema_extra=_group("api"),
+    )
+
     # --- metrics ----------------------------------------------------------------------------
     metrics_enabled: bool = Field(
         True, description="Serve Prometheus metrics.", json_schema_extra=_group("metrics")
@@ -312,34 +340,6 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field(
         "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
-    )
-
-    # --- api --------------------------------------------------------------------------------
-    require_if_match: bool = Field(
-        False,
-        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
-        "(428 without it).",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_ttl_hours: int = Field(
-        24,
-        ge=1,
-        le=24 * 30,
-        description="How long an `Idempotency-Key` and its stored response are kept.",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_lock_seconds: int = Field(
-        60,
-        ge=1,
-        le=3600,
-        description="How long a key stays locked by a request that never finished "
-        "(a retry meanwhile gets 409).",
-        json_schema_extra=_group("api"),
-    )
-    api_v1_sunset: date = Field(
-        date(2027, 12, 31),
-        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
-        json_schema_extra=_group("api"),
     )
 
     # --- logging ----------------------------------------------------------------------------
