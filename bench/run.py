@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SCENARIOS = ["middleware", "documents"]
+SCENARIOS = ["middleware", "tasks", "documents"]
 
 
 def main() -> None:

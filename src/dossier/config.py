@@ -224,6 +224,41 @@ class Settings(BaseSettings):
         description="Apply rate limits (memory, or Redis when `DOSSIER_REDIS_URL` is set).",
         json_schema_extra=_group("rate limits"),
     )
+    rate_limit_default: str = Field(
+        "120/minute",
+        description="Requests per authenticated user (role `user`) to `/api/*`.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_moderator: str = Field(
+        "600/minute",
+        description="Requests per moderator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_admin: str = Field(
+        "1200/minute",
+        description="Requests per administrator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_anonymous: str = Field(
+        "60/minute",
+        description="Requests per client address without valid credentials.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_register: str = Field(
+        "10/hour",
+        description="Registrations per client address.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_upload: str = Field(
+        "30/minute",
+        description="Document uploads per user.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_search: str = Field(
+        "60/minute",
+        description="Searches per user.",
+        json_schema_extra=_group("rate limits"),
+    )
     rate_limit_login_account: str = Field(
         "10/minute",
         description="Login attempts per account (email), e.g. `10/minute`.",
@@ -319,6 +354,34 @@ class Settings(BaseSettings):
         json_schema_extra=_group("documents"),
     )
 
+    # --- api --------------------------------------------------------------------------------
+    require_if_match: bool = Field(
+        False,
+        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
+        "(428 without it).",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_ttl_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="How long an `Idempotency-Key` and its stored response are kept.",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_lock_seconds: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="How long a key stays locked by a request that never finished "
+        "(a retry meanwhile gets 409).",
+        json_schema_extra=_group("api"),
+    )
+    api_v1_sunset: date = Field(
+        date(2027, 12, 31),
+        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
+        json_schema_extra=_group("api"),
+    )
+
     # --- metrics ----------------------------------------------------------------------------
     metrics_enabled: bool = Field(
         True, description="Serve Prometheus metrics.", json_schema_extra=_group("metrics")
@@ -353,34 +416,6 @@ class Settings(BaseSettings):
         "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
     )
 
-    # --- api --------------------------------------------------------------------------------
-    require_if_match: bool = Field(
-        False,
-        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
-        "(428 without it).",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_ttl_hours: int = Field(
-        24,
-        ge=1,
-        le=24 * 30,
-        description="How long an `Idempotency-Key` and its stored response are kept.",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_lock_seconds: int = Field(
-        60,
-        ge=1,
-        le=3600,
-        description="How long a key stays locked by a request that never finished "
-        "(a retry meanwhile gets 409).",
-        json_schema_extra=_group("api"),
-    )
-    api_v1_sunset: date = Field(
-        date(2027, 12, 31),
-        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
-        json_schema_extra=_group("api"),
-    )
-
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
@@ -394,6 +429,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
+        "rate_limit_default",
+        "rate_limit_moderator",
+        "rate_limit_admin",
+        "rate_limit_anonymous",
+        "rate_limit_register",
+        "rate_limit_upload",
+        "rate_limit_search",
         "rate_limit_login_account",
         "rate_limit_login_address",
         "rate_limit_refresh_account",

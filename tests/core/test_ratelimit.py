@@ -29,6 +29,9 @@ async def test_hits_until_the_limit_then_refuses(limiter: RateLimiter) -> None:
     assert first.headers() == {
         "RateLimit-Policy": '"test";q=2;w=60',
         "RateLimit": f'"test";r=1;t={first.reset_after}',
+        "X-RateLimit-Limit": "2",
+        "X-RateLimit-Remaining": "1",
+        "X-RateLimit-Reset": str(first.reset_after),
     }
     second = await limiter.hit(POLICY, "alice")
     assert second.allowed

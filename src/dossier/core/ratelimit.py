@@ -25,6 +25,8 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from dossier.core.metrics import RATE_LIMIT_BACKEND_ERRORS
+
 logger = structlog.get_logger("dossier.ratelimit")
 
 
@@ -65,6 +67,10 @@ class Decision:
         headers = {
             "RateLimit-Policy": f'"{self.policy}";q={self.limit};w={self.window}',
             "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_after}',
+            # The older de-facto headers, for clients that only know them (reset in seconds).
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_after),
         }
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
@@ -118,6 +124,8 @@ class RateLimiter:
             allowed = await self._strategy.hit(policy.item, *identifiers)
             stats = await self._strategy.get_window_stats(policy.item, *identifiers)
         except Exception as exc:
+            # Fail open: an outage of the limiter's storage must not lock every client out.
+            RATE_LIMIT_BACKEND_ERRORS.inc()
             logger.error("rate_limit_storage_failed", error_class=type(exc).__name__)
             return Decision(
                 True, policy.limit, policy.limit, 0, 0, policy.name, policy.window_seconds

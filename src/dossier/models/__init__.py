@@ -3,6 +3,7 @@
 from dossier.models.document import Document, DocumentChunk, DocumentStatus, DocumentType
 from dossier.models.idempotency import IdempotencyRecord
 from dossier.models.refresh_token import RefreshToken
+from dossier.models.task import Priority, Tag, Task, task_tags
 from dossier.models.user import Role, User
 
 __all__ = [
@@ -11,7 +12,11 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "IdempotencyRecord",
+    "Priority",
     "RefreshToken",
     "Role",
+    "Tag",
+    "Task",
     "User",
+    "task_tags",
 ]
