@@ -315,10 +315,6 @@ async def idempotency_key_header(
         str | None,
         Header(
             alias=HEADER,
-            # Documents what validate_key accepts (it runs first and answers 400 otherwise).
-            min_length=1,
-            max_length=MAX_KEY_LENGTH,
-            pattern=r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
             description=(
                 "Makes the request safe to retry: a repeat with the same key replays the first "
                 "response (`Idempotent-Replayed: true`) for 24 hours. 1-255 characters."

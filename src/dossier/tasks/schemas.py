@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -42,6 +42,20 @@ Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
 NULLABLE = frozenset({"due_at", "assignee_id"})
+
+
+def only_nullable_fields_accept_null(schema: dict[str, Any]) -> None:
+    """PATCH schemas: document that only the NULLABLE fields take null (as reject_nulls checks)."""
+    for name, prop in schema.get("properties", {}).items():
+        variants = prop.get("anyOf")
+        if name in NULLABLE or not variants:
+            continue
+        kept = [variant for variant in variants if variant.get("type") != "null"]
+        if len(kept) == 1:
+            prop.pop("anyOf")
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
 
 
 def reject_nulls(patch: BaseModel) -> None:
@@ -83,7 +97,7 @@ class TaskReplace(TaskCreate):
 class TaskUpdate(BaseModel):
     """PATCH: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=only_nullable_fields_accept_null)
 
     title: Title | None = None
     description: Description | None = None

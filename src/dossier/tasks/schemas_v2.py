@@ -9,7 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from dossier.models.task import PriorityLabel, Task
-from dossier.tasks.schemas import Description, TagList, Title, UtcDatetime, reject_nulls
+from dossier.tasks.schemas import (
+    Description,
+    TagList,
+    Title,
+    UtcDatetime,
+    only_nullable_fields_accept_null,
+    reject_nulls,
+)
 
 Status = Literal["open", "done"]
 
@@ -90,7 +97,7 @@ class TaskCreateV2(BaseModel):
 
 
 class TaskUpdateV2(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=only_nullable_fields_accept_null)
 
     title: Title | None = None
     description: Description | None = None
