@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--documents", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=5)
     args = parser.parse_args(argv)
+    from dossier.core.logging import configure_logging
+
+    configure_logging("WARNING", "json")  # a log line per document would be measured too
     corpus = _corpus(args.documents)
     corpus_mb = sum(len(data) for _name, data in corpus) / 1e6
 
@@ -315,7 +318,10 @@ Search through HTTP (`GET /api/v1/search`, full app, one uvicorn process, {CONNE
 
 {table(search_results, baseline)}
 
-Reproduce with `make bench BENCH=documents` (or `.venv/bin/python -m bench.run documents`)."""
+Every search request also verifies the bearer token and loads the user, like any
+authenticated route: compare with `GET /api/v1/tasks/{{id}}` in the Tasks section, measured on
+the same machine. Reproduce with `make bench BENCH=documents` (or
+`.venv/bin/python -m bench.run documents`)."""
     write_section("documents", markdown)
     print(markdown)
 
