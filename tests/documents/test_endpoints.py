@@ -164,6 +164,16 @@ async def test_missing_file_is_422(client: httpx.AsyncClient, app: FastAPI, owne
     assert body["errors"][0]["loc"] == ["body", "file"]
 
 
+async def test_malformed_multipart_is_400(
+    client: httpx.AsyncClient, app: FastAPI, owner: User
+) -> None:
+    headers = {**auth_headers(app, owner), "Content-Type": "multipart/form-data; boundary=b"}
+    response = await client.post(
+        "/api/v1/documents", headers=headers, content=b"--b\r\n\x00bad header\r\n\r\n"
+    )
+    assert_problem(response, 400, "malformed_multipart")
+
+
 async def test_json_body_is_415(client: httpx.AsyncClient, app: FastAPI, owner: User) -> None:
     response = await client.post(
         "/api/v1/documents", headers=auth_headers(app, owner), json={"file": "x"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dossier.core.errors import (
+    BadRequest,
     Conflict,
     DomainError,
     NotFound,
@@ -51,3 +52,8 @@ class RangeNotSatisfiable(DomainError):
     status = 416
     code = "range_not_satisfiable"
     default_detail = "The requested byte range is outside the file."
+
+
+class MalformedMultipart(BadRequest):
+    code = "malformed_multipart"
+    default_detail = "The multipart/form-data body is malformed."

@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from dossier.documents.errors import InvalidUpload, NotMultipart, UploadTooLarge
+from dossier.documents.errors import (
+    InvalidUpload,
+    MalformedMultipart,
+    NotMultipart,
+    UploadTooLarge,
+)
 
 MAX_FIELD_BYTES = 4096
 ALLOWED_FIELDS = frozenset({"file", "title"})
@@ -142,15 +148,18 @@ async def receive_upload(request: Request, *, max_bytes: int, tmp_dir: Path) -> 
             async for chunk in request.stream():
                 try:
                     parser.write(chunk)
-                except Exception as exc:  # python-multipart's parse errors
-                    raise _invalid("file", "the multipart body is malformed") from exc
+                except MultipartParseError as exc:
+                    raise MalformedMultipart() from exc
                 if state.error is not None:
                     raise state.error
                 if len(state.pending) >= 256 * 1024:
                     data = bytes(state.pending)
                     state.pending.clear()
                     await asyncio.to_thread(handle.write, data)
-            parser.finalize()
+            try:
+                parser.finalize()
+            except MultipartParseError as exc:
+                raise MalformedMultipart() from exc
             if state.error is not None:
                 raise state.error
             if state.pending:
