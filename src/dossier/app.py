@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from dossier.core.redis import create_redis
 from dossier.core.storage import create_storage
 from dossier.db.engine import create_database
 from dossier.documents.endpoints import router as documents_router
+from dossier.documents.service import sweep_temporary_files
 from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
 from dossier.middleware.access_log import AccessLogMiddleware
@@ -78,6 +80,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
         app.state.database = database
         app.state.redis = redis
         app.state.storage = create_storage(settings)
+        await asyncio.to_thread(sweep_temporary_files, settings)
         # The one rate limiter of the code base (memory, or Redis when configured).
         limiter = RateLimiter(
             redis_url=settings.redis_url,

@@ -417,3 +417,19 @@ async def test_delete_honours_if_match(
     assert body["current_etag"] == created.headers["etag"]
     fresh = await client.delete(url, headers={**headers, "If-Match": created.headers["etag"]})
     assert fresh.status_code == 204
+
+
+def test_stale_staging_files_are_swept(settings: Settings) -> None:
+    import os
+
+    from dossier.documents.service import sweep_temporary_files, temporary_dir
+
+    folder = temporary_dir(settings)
+    folder.mkdir(parents=True)
+    stale, fresh = folder / "upload-old", folder / "upload-new"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(stale, (0, 0))
+    assert sweep_temporary_files(settings) == 1
+    assert not stale.exists()
+    assert fresh.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import unicodedata
 import uuid
 from pathlib import Path
@@ -172,3 +173,22 @@ async def delete_document(
 
 def temporary_dir(settings: Settings) -> Path:
     return settings.data_dir / "tmp"
+
+
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def sweep_temporary_files(
+    settings: Settings, *, older_than: float = STALE_TEMPORARY_SECONDS
+) -> int:
+    """Delete staging files a crashed process left behind (run at startup; blocking)."""
+    folder = temporary_dir(settings)
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
