@@ -19,12 +19,24 @@ from dossier.core.redis import create_redis
 from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
 from dossier.health.endpoints import router as health_router
+from dossier.jobs import Worker, import_handler_modules
+from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
+from dossier.jobs_api.endpoints import router as jobs_router
 from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.request_id import RequestIdMiddleware
 
 logger = structlog.get_logger("dossier.app")
 
 OPENAPI_URL = "/openapi.json"
+
+# Modules whose @job_handler decorators register the job kinds (domain packages' jobs.py).
+# The API process needs them to enqueue; workers to run. DOSSIER_JOB_MODULES adds more.
+JOB_HANDLER_MODULES: tuple[str, ...] = ()
+
+
+def import_job_handlers(settings: Settings, extra: list[str] | None = None) -> None:
+    import_handler_modules([*JOB_HANDLER_MODULES, *settings.job_modules, *(extra or [])])
+
 
 DESCRIPTION = """
 Dossier is a work API for teams: users and roles, tasks, documents that are processed in the
@@ -48,9 +60,18 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             database=database.dialect,
             redis=redis is not None,
         )
+        worker: Worker | None = None
+        if settings.worker_concurrency > 0:
+            worker = Worker(
+                database=database, settings=settings, concurrency=settings.worker_concurrency
+            )
+            await worker.start()
+        app.state.worker = worker
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
@@ -64,6 +85,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     settings.check_safe()
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
+    import_job_handlers(settings)
 
     docs = settings.docs_enabled
     app = FastAPI(
@@ -88,6 +110,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    app.include_router(jobs_router)
+    app.include_router(jobs_admin_router)
 
     # add_middleware puts each new layer outside the previous one: list innermost first.
     if settings.cors_origins:

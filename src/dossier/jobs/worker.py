@@ -1,0 +1,507 @@
+"""The worker: claims jobs in batches, runs them under a lease, completes them in batches.
+
+One :class:`Worker` per process runs ``concurrency`` handlers at a time. Its tasks:
+
+- the claim loop takes up to ``job_batch_size`` due jobs in one transaction when it has free
+  slots, and otherwise sleeps until woken (in-process enqueue, PostgreSQL NOTIFY, a freed slot)
+  or until the poll interval passes;
+- the completer writes finished attempts in batches, each write matching the lease;
+- the heartbeat extends every lease this worker holds in one statement and picks up cancel
+  requests;
+- the maintenance loop returns expired leases to the queue (or ``dead``), purges old finished
+  jobs and refreshes the queue-depth gauge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+import structlog
+
+from dossier.config import Settings
+from dossier.core.clock import utcnow
+from dossier.db.engine import Database
+from dossier.jobs import metrics, queue
+from dossier.jobs.context import JobContext
+from dossier.jobs.enqueue import add_local_waker, remove_local_waker, set_default_max_attempts
+from dossier.jobs.errors import JobCancelled, PermanentJobError
+from dossier.jobs.maintenance import purge_expired, reap_expired, refresh_queue_depth
+from dossier.jobs.registry import JobKind, get_kind, registered_kinds
+from dossier.jobs.retry import backoff_delay
+
+logger = structlog.get_logger("dossier.jobs")
+
+OutcomeKind = Literal["succeeded", "failed", "cancelled", "released"]
+WRITE_RETRIES = 5
+
+
+@dataclass(slots=True)
+class _Held:
+    job: queue.ClaimedJob
+    context: JobContext | None = None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    job: queue.ClaimedJob
+    kind: OutcomeKind
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_delay: timedelta = field(default_factory=timedelta)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: Settings,
+        concurrency: int,
+        kinds: Sequence[str] | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.database = database
+        self.settings = settings
+        self.concurrency = concurrency
+        self.worker_id = worker_id or new_worker_id()
+        self._requested_kinds = list(kinds) if kinds else None
+        self.kinds: list[str] = []
+        self._held: dict[uuid.UUID, _Held] = {}
+        self._pending: deque[queue.ClaimedJob] = deque()
+        self._tasks: dict[asyncio.Task[None], queue.ClaimedJob] = {}
+        self._outcomes: asyncio.Queue[_Outcome | None] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._aborting = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+        self._claimer: asyncio.Task[None] | None = None
+        self._completer: asyncio.Task[None] | None = None
+        self._waker: Any = None
+        self._cpu_pool: ProcessPoolExecutor | None = None
+        self._started = False
+        self._stopped = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    @property
+    def capacity(self) -> int:
+        return self.concurrency + self.settings.job_prefetch
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        available = registered_kinds()
+        if self._requested_kinds is None:
+            self.kinds = available
+        else:
+            unknown = sorted(set(self._requested_kinds) - set(available))
+            if unknown:
+                raise ValueError(f"no handler is registered for job kinds: {', '.join(unknown)}")
+            self.kinds = sorted(set(self._requested_kinds))
+        set_default_max_attempts(self.settings.job_max_attempts)
+        self._started = True
+        loop = asyncio.get_running_loop()
+        self._waker = add_local_waker(loop, self._wake.set)
+        self._completer = asyncio.create_task(self._complete_loop(), name="jobs-completer")
+        self._claimer = asyncio.create_task(self._claim_loop(), name="jobs-claimer")
+        self._background = [
+            asyncio.create_task(self._heartbeat_loop(), name="jobs-heartbeat"),
+            asyncio.create_task(self._maintenance_loop(), name="jobs-maintenance"),
+        ]
+        if self.database.dialect == "postgresql" and self.settings.job_notify:
+            from dossier.jobs.notify import listen_forever
+
+            self._background.append(
+                asyncio.create_task(
+                    listen_forever(self.database.engine.url, self._wake.set), name="jobs-listen"
+                )
+            )
+        logger.info(
+            "worker_started",
+            worker_id=self.worker_id,
+            concurrency=self.concurrency,
+            kinds=self.kinds,
+            database=self.database.dialect,
+        )
+
+    def request_stop(self) -> None:
+        """First call: drain (stop claiming, finish running jobs). Second call: abort."""
+        if self._stopping.is_set():
+            self._aborting.set()
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT (standalone ``dossier worker``), then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop)
+        try:
+            await self.start()
+            await self._stopping.wait()
+            await self.stop()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, release unstarted claims, let running jobs finish within ``grace``."""
+        if self._stopped or not self._started:
+            return
+        self._stopped = True
+        grace = self.settings.job_shutdown_grace_seconds if grace is None else grace
+        self._stopping.set()
+        self._wake.set()
+        if self._claimer is not None:
+            await self._claimer
+        unstarted = list(self._pending)
+        self._pending.clear()
+        for job in unstarted:
+            self._outcomes.put_nowait(_Outcome(job, "released"))
+        await self._drain_running(grace)
+        self._outcomes.put_nowait(None)
+        if self._completer is not None:
+            await self._completer
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._waker is not None:
+            remove_local_waker(self._waker)
+        if self._cpu_pool is not None:
+            self._cpu_pool.shutdown(wait=False, cancel_futures=True)
+        logger.info("worker_stopped", worker_id=self.worker_id, released=len(unstarted))
+
+    async def _drain_running(self, grace: float) -> None:
+        deadline = time.monotonic() + grace
+        aborted = asyncio.create_task(self._aborting.wait())
+        try:
+            while self._tasks and not self._aborting.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await asyncio.wait(
+                    [*self._tasks, aborted],
+                    timeout=remaining,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+        finally:
+            aborted.cancel()
+        running = list(self._tasks)
+        if running:
+            logger.warning("worker_releasing_running_jobs", count=len(running))
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    # --- claiming -----------------------------------------------------------------------------
+    async def _claim_loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            free = self.capacity - len(self._held)
+            if free <= 0:
+                self._wake.clear()
+                await self._sleep_until_woken(None)
+                continue
+            self._wake.clear()
+            try:
+                claimed = await self._claim(min(free, self.settings.job_batch_size))
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                logger.warning("job_claim_failed", error=type(exc).__name__, failures=failures)
+                await self._sleep_until_woken(min(self.settings.job_poll_interval * failures, 30))
+                continue
+            if not claimed:
+                await self._sleep_until_woken(self.settings.job_poll_interval)
+                continue
+            now = utcnow()
+            for job in claimed:
+                self._held[job.id] = _Held(job)
+                self._pending.append(job)
+                metrics.JOB_CLAIM_LATENCY.observe(max((now - job.run_at).total_seconds(), 0.0))
+            self._dispatch()
+
+    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+        async with self.database.writer_sessionmaker() as session, session.begin():
+            return await queue.claim_batch(
+                session,
+                worker_id=self.worker_id,
+                kinds=self.kinds,
+                limit=limit,
+                lease_seconds=self.settings.job_lease_seconds,
+                now=utcnow(),
+            )
+
+    async def _sleep_until_woken(self, seconds: float | None) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    def _dispatch(self) -> None:
+        while self._pending and len(self._tasks) < self.concurrency:
+            if self._stopping.is_set():
+                return
+            job = self._pending.popleft()
+            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            self._tasks[task] = job
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+        self._dispatch()
+
+    # --- running ------------------------------------------------------------------------------
+    def _cpu_executor(self) -> Executor:
+        if self._cpu_pool is None:
+            # spawn: a fork of a process with a running event loop and open sockets is unsafe.
+            self._cpu_pool = ProcessPoolExecutor(
+                max_workers=self.settings.job_cpu_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+            )
+        return self._cpu_pool
+
+    def _retry_delay(self, kind: JobKind | None, attempt: int) -> timedelta:
+        base = self.settings.job_backoff_base_seconds
+        cap = self.settings.job_backoff_max_seconds
+        if kind is not None:
+            base = kind.backoff_base_seconds if kind.backoff_base_seconds is not None else base
+            cap = kind.backoff_max_seconds if kind.backoff_max_seconds is not None else cap
+        return backoff_delay(attempt, base=base, cap=cap)
+
+    async def _run(self, job: queue.ClaimedJob) -> None:
+        kind = get_kind(job.kind)
+        context = JobContext(
+            job=job,
+            worker_id=self.worker_id,
+            settings=self.settings,
+            database=self.database,
+            cpu_executor=self._cpu_executor,
+        )
+        held = self._held.get(job.id)
+        if held is not None:
+            held.context = context
+        limit = kind.timeout_seconds or self.settings.job_timeout_seconds
+        metrics.JOBS_STARTED.labels(job.kind).inc()
+        log = logger.bind(job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(limit):
+                result = await kind.handler(context, job.payload)
+            outcome = self._success(job, result)
+        except JobCancelled:
+            outcome = _Outcome(job, "cancelled")
+        except PermanentJobError as exc:
+            log.warning("job_failed_permanently", error=str(exc))
+            outcome = _Outcome(job, "failed", error=_describe(exc), permanent=True)
+        except asyncio.CancelledError:
+            # Shutdown deadline: give the job back for another worker, then stop.
+            self._outcomes.put_nowait(_Outcome(job, "released"))
+            raise
+        except TimeoutError as exc:
+            timed_out = f"timed out after {limit:g} s"
+            log.warning("job_timed_out", limit=limit)
+            error = timed_out if not str(exc) else _describe(exc)
+            outcome = _Outcome(
+                job, "failed", error=error, retry_delay=self._retry_delay(kind, job.attempt)
+            )
+        except Exception as exc:
+            log.warning("job_attempt_failed", error=type(exc).__name__, exc_info=True)
+            outcome = _Outcome(
+                job,
+                "failed",
+                error=_describe(exc),
+                retry_delay=self._retry_delay(kind, job.attempt),
+            )
+        finally:
+            metrics.JOB_DURATION.labels(job.kind).observe(time.perf_counter() - started)
+        self._outcomes.put_nowait(outcome)
+
+    @staticmethod
+    def _success(job: queue.ClaimedJob, result: Any) -> _Outcome:
+        if result is not None and not isinstance(result, dict):
+            return _Outcome(
+                job,
+                "failed",
+                error=f"the handler returned {type(result).__name__}, not a dict",
+                permanent=True,
+            )
+        if result is not None:
+            try:
+                json.dumps(result)
+            except (TypeError, ValueError) as exc:
+                return _Outcome(
+                    job, "failed", error=f"the result is not JSON: {exc}", permanent=True
+                )
+        return _Outcome(job, "succeeded", result=result)
+
+    # --- completing ---------------------------------------------------------------------------
+    async def _complete_loop(self) -> None:
+        finished = False
+        while not finished:
+            first = await self._outcomes.get()
+            batch: list[_Outcome] = []
+            if first is None:
+                finished = True
+            else:
+                batch.append(first)
+            while len(batch) < self.settings.job_batch_size and not self._outcomes.empty():
+                item = self._outcomes.get_nowait()
+                if item is None:
+                    finished = True
+                    continue
+                batch.append(item)
+            if batch:
+                await self._write_outcomes(batch)
+
+    async def _write_outcomes(self, batch: list[_Outcome]) -> None:
+        for attempt in range(1, WRITE_RETRIES + 1):
+            try:
+                await self._write_once(batch)
+                break
+            except Exception as exc:
+                logger.warning(
+                    "job_completion_write_failed", error=type(exc).__name__, attempt=attempt
+                )
+                await asyncio.sleep(min(0.1 * 2**attempt, 5))
+        else:
+            # The leases will expire and the reaper re-queues these: at least once, not lost.
+            logger.error("job_completion_dropped", count=len(batch))
+        for outcome in batch:
+            self._held.pop(outcome.job.id, None)
+        self._wake.set()
+
+    async def _write_once(self, batch: list[_Outcome]) -> None:
+        now = utcnow()
+        plain = [o for o in batch if o.kind == "succeeded" and o.result is None]
+        released = [o for o in batch if o.kind == "released"]
+        counted: list[tuple[_Outcome, str]] = []
+        async with self.database.writer_sessionmaker() as session, session.begin():
+            done = await queue.complete_succeeded(
+                session, worker_id=self.worker_id, keys=[o.job.key for o in plain], now=now
+            )
+            counted += [(o, "succeeded") for o in plain if o.job.id in done]
+            gone = await queue.release(
+                session, worker_id=self.worker_id, keys=[o.job.key for o in released], now=now
+            )
+            counted += [(o, "released") for o in released if o.job.id in gone]
+            for outcome in batch:
+                if outcome in plain or outcome in released:
+                    continue
+                status = await self._write_single(session, outcome, now)
+                if status is not None:
+                    counted.append((outcome, status))
+        self._count(batch, counted)
+
+    async def _write_single(self, session: Any, outcome: _Outcome, now: Any) -> str | None:
+        job = outcome.job
+        if outcome.kind == "succeeded":
+            assert outcome.result is not None
+            ok = await queue.complete_with_result(
+                session, worker_id=self.worker_id, key=job.key, result=outcome.result, now=now
+            )
+            return "succeeded" if ok else None
+        if outcome.kind == "cancelled":
+            ok = await queue.record_cancelled(session, worker_id=self.worker_id, job=job, now=now)
+            return "cancelled" if ok else None
+        status = await queue.record_failure(
+            session,
+            worker_id=self.worker_id,
+            job=job,
+            error=outcome.error or "failed",
+            permanent=outcome.permanent,
+            retry_delay=outcome.retry_delay,
+            now=now,
+        )
+        return status.value if status is not None else None
+
+    @staticmethod
+    def _count(batch: list[_Outcome], counted: list[tuple[_Outcome, str]]) -> None:
+        by_outcome = {id(outcome): status for outcome, status in counted}
+        for outcome in batch:
+            kind = outcome.job.kind
+            status = by_outcome.get(id(outcome))
+            if status is None:
+                metrics.JOBS_LEASE_LOST.labels(kind).inc()
+                logger.warning("job_lease_lost", job_id=str(outcome.job.id), kind=kind)
+            elif status == "succeeded":
+                metrics.JOBS_SUCCEEDED.labels(kind).inc()
+            elif status == "failed":
+                metrics.JOBS_FAILED.labels(kind).inc()
+            elif status == "dead":
+                metrics.JOBS_DEAD.labels(kind).inc()
+                logger.error("job_dead", job_id=str(outcome.job.id), kind=kind)
+            elif status == "queued":
+                metrics.JOBS_RETRIED.labels(kind).inc()
+            elif status == "cancelled":
+                metrics.JOBS_CANCELLED.labels(kind).inc()
+            elif status == "released":
+                metrics.JOBS_RELEASED.labels(kind).inc()
+
+    # --- leases and maintenance -----------------------------------------------------------------
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.job_heartbeat_seconds)
+            await self.heartbeat_once()
+
+    async def heartbeat_once(self) -> None:
+        snapshot = {held.job.id: held for held in self._held.values()}
+        if not snapshot:
+            return
+        try:
+            async with self.database.writer_sessionmaker() as session, session.begin():
+                alive = await queue.heartbeat(
+                    session,
+                    worker_id=self.worker_id,
+                    keys=[held.job.key for held in snapshot.values()],
+                    lease_seconds=self.settings.job_lease_seconds,
+                    now=utcnow(),
+                )
+        except Exception as exc:
+            logger.warning("job_heartbeat_failed", error=type(exc).__name__)
+            return
+        for job_id, held in snapshot.items():
+            if held.context is None:
+                continue
+            if job_id in alive:
+                held.context.cancel_requested = alive[job_id]
+            elif job_id in self._held:
+                held.context.lease_lost = True
+
+    async def _maintenance_loop(self) -> None:
+        last_purge = 0.0
+        while True:
+            try:
+                await reap_expired(self.database, self.settings)
+                if time.monotonic() - last_purge >= self.settings.job_purge_interval:
+                    last_purge = time.monotonic()
+                    await purge_expired(self.database, self.settings)
+                await refresh_queue_depth(self.database)
+            except Exception as exc:
+                logger.warning("job_maintenance_failed", error=type(exc).__name__)
+            await asyncio.sleep(self.settings.job_reaper_interval)
+
+
+def _describe(exc: BaseException) -> str:
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
