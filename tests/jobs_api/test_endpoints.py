@@ -45,8 +45,10 @@ async def test_list_shows_only_the_callers_jobs_with_filters(
     assert response.status_code == 200
     body = response.json()
     assert {item["id"] for item in body["items"]} == {str(mine.id), str(dead.id)}
-    assert body["limit"] == 20 and body["next_cursor"] is None
-    assert body["page"] is None and body["total"] is None
+    assert body["limit"] == 20
+    assert body["next_cursor"] is None
+    assert body["page"] is None
+    assert body["total"] is None
     item = next(i for i in body["items"] if i["id"] == str(mine.id))
     for field in (
         "kind",
