@@ -31,8 +31,8 @@ async def _record_effect(ctx: JobContext) -> None:
     async with ctx.database.writer_sessionmaker() as session, session.begin():
         await session.execute(
             text(
-                f"INSERT INTO {EFFECTS_TABLE} (job_id) SELECT CAST(:job AS VARCHAR(40)) WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {EFFECTS_TABLE} WHERE job_id = :job)"
+                f"INSERT INTO {EFFECTS_TABLE} (job_id) SELECT CAST(:job AS VARCHAR(40)) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {EFFECTS_TABLE} WHERE job_id = :job)"
             ),
             {"job": str(ctx.job_id)},
         )

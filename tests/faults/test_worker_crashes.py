@@ -47,7 +47,8 @@ async def test_sigkill_mid_job_reruns_after_lease_expiry_with_one_effect(
     attempts = sorted(run[1] for run in await runs(database) if run[0] == str(job_id))
     assert attempts == [1, 2]
     assert await effects(database) == [str(job_id)]  # the effect happened exactly once
-    assert job.result is not None and job.result["pid"] != first.pid
+    assert job.result is not None
+    assert job.result["pid"] != first.pid
 
 
 async def test_200_jobs_survive_three_random_kills(
