@@ -46,5 +46,8 @@ format: $(VENV)/.synced ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests migrations bench
 	$(VENV)/bin/ruff format src tests migrations bench
 
+bench: $(VENV)/.synced ## Run every benchmark scenario in bench/ (or BENCH="jobs …")
+	$(VENV)/bin/python -m bench.run $(BENCH)
+
 clean: ## Remove the virtualenvs and caches (keeps var/ data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

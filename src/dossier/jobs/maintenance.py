@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy import text
 
 from dossier.config import Settings
 from dossier.core.clock import utcnow
@@ -83,3 +84,12 @@ async def refresh_queue_depth(database: Database) -> dict[str, int]:
     for status, count in counts.items():
         metrics.JOBS_QUEUE_DEPTH.labels(status).set(count)
     return counts
+
+
+async def refresh_planner_statistics(database: Database) -> None:
+    """SQLite has no autovacuum/autoanalyze: without statistics its planner prefers the status
+    index to the partial claim index and sorts the whole queue on every claim."""
+    if database.dialect != "sqlite":
+        return
+    async with database.writer_sessionmaker() as session, session.begin():
+        await session.execute(text("ANALYZE jobs"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import Table, delete, func, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.models.job import TERMINAL_STATUSES, Job, JobStatus
@@ -24,6 +24,8 @@ jobs: Table = Job.__table__  # type: ignore[assignment]
 c = jobs.c
 _TERMINAL = [status.value for status in TERMINAL_STATUSES]
 MAX_ERROR_LENGTH = 2000
+_QUEUED_LITERAL = c.status == literal_column("'queued'")
+_RUNNING_LITERAL = c.status == literal_column("'running'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,9 @@ async def claim_batch(
         return []
     candidates = (
         select(c.id)
-        .where(c.status == JobStatus.QUEUED.value, c.run_at <= now, c.kind.in_(kinds))
+        # A literal status, not a bound one: only then can both planners use the partial
+        # claim index (its predicate is `status = 'queued'`).
+        .where(_QUEUED_LITERAL, c.run_at <= now, c.kind.in_(kinds))
         .order_by(c.priority, c.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -89,8 +93,11 @@ async def claim_batch(
 
 
 def _held_by(worker_id: str, keys: Iterable[tuple[uuid.UUID, int]]) -> list[Any]:
+    keys = list(keys)
     return [
-        tuple_(c.id, c.attempts).in_(list(keys)),
+        # `id IN` lets both databases use the primary key; the pair check pins the attempt.
+        c.id.in_([job_id for job_id, _attempt in keys]),
+        tuple_(c.id, c.attempts).in_(keys),
         c.lease_owner == worker_id,
         c.status == JobStatus.RUNNING.value,
     ]
@@ -273,7 +280,7 @@ class ExpiredLease:
 async def expired_leases(session: AsyncSession, *, now: datetime, limit: int) -> list[ExpiredLease]:
     statement = (
         select(c.id, c.kind, c.attempts, c.max_attempts)
-        .where(c.status == JobStatus.RUNNING.value, c.lease_expires_at < now)
+        .where(_RUNNING_LITERAL, c.lease_expires_at < now)
         .order_by(c.lease_expires_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

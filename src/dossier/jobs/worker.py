@@ -2,10 +2,10 @@
 
 One :class:`Worker` per process runs ``concurrency`` handlers at a time. Its tasks:
 
-- the claim loop takes up to ``job_batch_size`` due jobs in one transaction when it has free
-  slots, and otherwise sleeps until woken (in-process enqueue, PostgreSQL NOTIFY, a freed slot)
-  or until the poll interval passes;
-- the completer writes finished attempts in batches, each write matching the lease;
+- the cycle loop, in one transaction, writes the outcomes of the attempts that finished since
+  its last turn (each write matching the lease) and claims up to ``job_batch_size`` due jobs
+  for its free slots; then it sleeps until woken (in-process enqueue, PostgreSQL NOTIFY, a
+  finished attempt) or until the poll interval passes;
 - the heartbeat extends every lease this worker holds in one statement and picks up cancel
   requests;
 - the maintenance loop returns expired leases to the queue (or ``dead``), purges old finished
@@ -27,9 +27,9 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 
@@ -40,13 +40,18 @@ from dossier.jobs import metrics, queue
 from dossier.jobs.context import JobContext
 from dossier.jobs.enqueue import add_local_waker, remove_local_waker, set_default_max_attempts
 from dossier.jobs.errors import JobCancelled, PermanentJobError
-from dossier.jobs.maintenance import purge_expired, reap_expired, refresh_queue_depth
+from dossier.jobs.maintenance import (
+    purge_expired,
+    reap_expired,
+    refresh_planner_statistics,
+    refresh_queue_depth,
+)
+from dossier.jobs.outcomes import Outcome, count_outcomes, write_outcomes
 from dossier.jobs.registry import JobKind, get_kind, registered_kinds
 from dossier.jobs.retry import backoff_delay
 
 logger = structlog.get_logger("dossier.jobs")
 
-OutcomeKind = Literal["succeeded", "failed", "cancelled", "released"]
 WRITE_RETRIES = 5
 
 
@@ -54,16 +59,6 @@ WRITE_RETRIES = 5
 class _Held:
     job: queue.ClaimedJob
     context: JobContext | None = None
-
-
-@dataclass(slots=True)
-class _Outcome:
-    job: queue.ClaimedJob
-    kind: OutcomeKind
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    permanent: bool = False
-    retry_delay: timedelta = field(default_factory=timedelta)
 
 
 def new_worker_id() -> str:
@@ -91,13 +86,13 @@ class Worker:
         self._held: dict[uuid.UUID, _Held] = {}
         self._pending: deque[queue.ClaimedJob] = deque()
         self._tasks: dict[asyncio.Task[None], queue.ClaimedJob] = {}
-        self._outcomes: asyncio.Queue[_Outcome | None] = asyncio.Queue()
+        self._outcomes: deque[Outcome] = deque()
+        self._closing = False
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._aborting = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
-        self._claimer: asyncio.Task[None] | None = None
-        self._completer: asyncio.Task[None] | None = None
+        self._cycler: asyncio.Task[None] | None = None
         self._waker: Any = None
         self._cpu_pool: ProcessPoolExecutor | None = None
         self._started = False
@@ -123,8 +118,7 @@ class Worker:
         self._started = True
         loop = asyncio.get_running_loop()
         self._waker = add_local_waker(loop, self._wake.set)
-        self._completer = asyncio.create_task(self._complete_loop(), name="jobs-completer")
-        self._claimer = asyncio.create_task(self._claim_loop(), name="jobs-claimer")
+        self._cycler = asyncio.create_task(self._cycle_loop(), name="jobs-cycle")
         self._background = [
             asyncio.create_task(self._heartbeat_loop(), name="jobs-heartbeat"),
             asyncio.create_task(self._maintenance_loop(), name="jobs-maintenance"),
@@ -172,17 +166,15 @@ class Worker:
         self._stopped = True
         grace = self.settings.job_shutdown_grace_seconds if grace is None else grace
         self._stopping.set()
-        self._wake.set()
-        if self._claimer is not None:
-            await self._claimer
         unstarted = list(self._pending)
         self._pending.clear()
         for job in unstarted:
-            self._outcomes.put_nowait(_Outcome(job, "released"))
+            self._finished(Outcome(job, "released"))
         await self._drain_running(grace)
-        self._outcomes.put_nowait(None)
-        if self._completer is not None:
-            await self._completer
+        self._closing = True
+        self._wake.set()
+        if self._cycler is not None:
+            await self._cycler
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -214,44 +206,88 @@ class Worker:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
-    # --- claiming -----------------------------------------------------------------------------
-    async def _claim_loop(self) -> None:
+    # --- claiming and completing -------------------------------------------------------------
+    def _claim_want(self) -> int:
+        """How many jobs to claim now: none while a full slot set is still waiting to start."""
+        if self._stopping.is_set():
+            return 0
+        free = self.capacity - len(self._held)
+        batch = min(self.settings.job_batch_size, self.capacity)
+        if free <= 0 or (self._pending and free < max(batch // 2, 1)):
+            return 0
+        return min(free, batch)
+
+    def _finished(self, outcome: Outcome) -> None:
+        self._outcomes.append(outcome)
+        self._wake.set()
+
+    async def _cycle_loop(self) -> None:
         failures = 0
-        while not self._stopping.is_set():
-            free = self.capacity - len(self._held)
-            if free <= 0:
-                self._wake.clear()
+        while True:
+            self._wake.clear()
+            if self._tasks and len(self._outcomes) < self.settings.job_batch_size:
+                # Let attempts that are about to finish do so: bigger batches, fewer commits.
+                await asyncio.sleep(0)
+            batch = [
+                self._outcomes.popleft()
+                for _ in range(min(len(self._outcomes), self.settings.job_batch_size))
+            ]
+            want = self._claim_want()
+            if not batch and not want:
+                if self._closing and not self._outcomes:
+                    return
                 await self._sleep_until_woken(None)
                 continue
-            self._wake.clear()
             try:
-                claimed = await self._claim(min(free, self.settings.job_batch_size))
+                claimed = await self._write_and_claim(batch, want)
                 failures = 0
             except Exception as exc:
                 failures += 1
-                logger.warning("job_claim_failed", error=type(exc).__name__, failures=failures)
+                logger.warning("job_cycle_failed", error=type(exc).__name__, failures=failures)
+                if self._closing and failures >= WRITE_RETRIES:
+                    # The leases expire and the reaper re-queues these: late, never lost.
+                    logger.error("job_outcomes_dropped", count=len(batch))
+                    self._forget(batch)
+                    return
+                self._outcomes.extendleft(reversed(batch))
                 await self._sleep_until_woken(min(self.settings.job_poll_interval * failures, 30))
                 continue
-            if not claimed:
+            if claimed:
+                now = utcnow()
+                for job in claimed:
+                    self._held[job.id] = _Held(job)
+                    self._pending.append(job)
+                    metrics.JOB_CLAIM_LATENCY.observe(max((now - job.run_at).total_seconds(), 0.0))
+                self._dispatch()
+            elif want and not batch:
                 await self._sleep_until_woken(self.settings.job_poll_interval)
-                continue
-            now = utcnow()
-            for job in claimed:
-                self._held[job.id] = _Held(job)
-                self._pending.append(job)
-                metrics.JOB_CLAIM_LATENCY.observe(max((now - job.run_at).total_seconds(), 0.0))
-            self._dispatch()
 
-    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+    async def _write_and_claim(self, batch: list[Outcome], want: int) -> list[queue.ClaimedJob]:
+        claimed: list[queue.ClaimedJob] = []
         async with self.database.writer_sessionmaker() as session, session.begin():
-            return await queue.claim_batch(
-                session,
-                worker_id=self.worker_id,
-                kinds=self.kinds,
-                limit=limit,
-                lease_seconds=self.settings.job_lease_seconds,
-                now=utcnow(),
+            now = utcnow()
+            written = (
+                await write_outcomes(session, worker_id=self.worker_id, batch=batch, now=now)
+                if batch
+                else {}
             )
+            if want:
+                claimed = await queue.claim_batch(
+                    session,
+                    worker_id=self.worker_id,
+                    kinds=self.kinds,
+                    limit=want,
+                    lease_seconds=self.settings.job_lease_seconds,
+                    now=now,
+                )
+        if batch:
+            count_outcomes(batch, written)
+            self._forget(batch)
+        return claimed
+
+    def _forget(self, batch: list[Outcome]) -> None:
+        for outcome in batch:
+            self._held.pop(outcome.job.id, None)
 
     async def _sleep_until_woken(self, seconds: float | None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -303,31 +339,30 @@ class Worker:
             held.context = context
         limit = kind.timeout_seconds or self.settings.job_timeout_seconds
         metrics.JOBS_STARTED.labels(job.kind).inc()
-        log = logger.bind(job_id=str(job.id), kind=job.kind, attempt=job.attempt)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(limit):
                 result = await kind.handler(context, job.payload)
             outcome = self._success(job, result)
         except JobCancelled:
-            outcome = _Outcome(job, "cancelled")
+            outcome = Outcome(job, "cancelled")
         except PermanentJobError as exc:
-            log.warning("job_failed_permanently", error=str(exc))
-            outcome = _Outcome(job, "failed", error=_describe(exc), permanent=True)
+            self._log(job).warning("job_failed_permanently", error=str(exc))
+            outcome = Outcome(job, "failed", error=_describe(exc), permanent=True)
         except asyncio.CancelledError:
             # Shutdown deadline: give the job back for another worker, then stop.
-            self._outcomes.put_nowait(_Outcome(job, "released"))
+            self._finished(Outcome(job, "released"))
             raise
         except TimeoutError as exc:
             timed_out = f"timed out after {limit:g} s"
-            log.warning("job_timed_out", limit=limit)
+            self._log(job).warning("job_timed_out", limit=limit)
             error = timed_out if not str(exc) else _describe(exc)
-            outcome = _Outcome(
+            outcome = Outcome(
                 job, "failed", error=error, retry_delay=self._retry_delay(kind, job.attempt)
             )
         except Exception as exc:
-            log.warning("job_attempt_failed", error=type(exc).__name__, exc_info=True)
-            outcome = _Outcome(
+            self._log(job).warning("job_attempt_failed", error=type(exc).__name__, exc_info=True)
+            outcome = Outcome(
                 job,
                 "failed",
                 error=_describe(exc),
@@ -335,12 +370,16 @@ class Worker:
             )
         finally:
             metrics.JOB_DURATION.labels(job.kind).observe(time.perf_counter() - started)
-        self._outcomes.put_nowait(outcome)
+        self._finished(outcome)
 
     @staticmethod
-    def _success(job: queue.ClaimedJob, result: Any) -> _Outcome:
+    def _log(job: queue.ClaimedJob) -> Any:
+        return logger.bind(job_id=str(job.id), kind=job.kind, attempt=job.attempt)
+
+    @staticmethod
+    def _success(job: queue.ClaimedJob, result: Any) -> Outcome:
         if result is not None and not isinstance(result, dict):
-            return _Outcome(
+            return Outcome(
                 job,
                 "failed",
                 error=f"the handler returned {type(result).__name__}, not a dict",
@@ -350,113 +389,10 @@ class Worker:
             try:
                 json.dumps(result)
             except (TypeError, ValueError) as exc:
-                return _Outcome(
+                return Outcome(
                     job, "failed", error=f"the result is not JSON: {exc}", permanent=True
                 )
-        return _Outcome(job, "succeeded", result=result)
-
-    # --- completing ---------------------------------------------------------------------------
-    async def _complete_loop(self) -> None:
-        finished = False
-        while not finished:
-            first = await self._outcomes.get()
-            batch: list[_Outcome] = []
-            if first is None:
-                finished = True
-            else:
-                batch.append(first)
-            while len(batch) < self.settings.job_batch_size and not self._outcomes.empty():
-                item = self._outcomes.get_nowait()
-                if item is None:
-                    finished = True
-                    continue
-                batch.append(item)
-            if batch:
-                await self._write_outcomes(batch)
-
-    async def _write_outcomes(self, batch: list[_Outcome]) -> None:
-        for attempt in range(1, WRITE_RETRIES + 1):
-            try:
-                await self._write_once(batch)
-                break
-            except Exception as exc:
-                logger.warning(
-                    "job_completion_write_failed", error=type(exc).__name__, attempt=attempt
-                )
-                await asyncio.sleep(min(0.1 * 2**attempt, 5))
-        else:
-            # The leases will expire and the reaper re-queues these: at least once, not lost.
-            logger.error("job_completion_dropped", count=len(batch))
-        for outcome in batch:
-            self._held.pop(outcome.job.id, None)
-        self._wake.set()
-
-    async def _write_once(self, batch: list[_Outcome]) -> None:
-        now = utcnow()
-        plain = [o for o in batch if o.kind == "succeeded" and o.result is None]
-        released = [o for o in batch if o.kind == "released"]
-        counted: list[tuple[_Outcome, str]] = []
-        async with self.database.writer_sessionmaker() as session, session.begin():
-            done = await queue.complete_succeeded(
-                session, worker_id=self.worker_id, keys=[o.job.key for o in plain], now=now
-            )
-            counted += [(o, "succeeded") for o in plain if o.job.id in done]
-            gone = await queue.release(
-                session, worker_id=self.worker_id, keys=[o.job.key for o in released], now=now
-            )
-            counted += [(o, "released") for o in released if o.job.id in gone]
-            for outcome in batch:
-                if outcome in plain or outcome in released:
-                    continue
-                status = await self._write_single(session, outcome, now)
-                if status is not None:
-                    counted.append((outcome, status))
-        self._count(batch, counted)
-
-    async def _write_single(self, session: Any, outcome: _Outcome, now: Any) -> str | None:
-        job = outcome.job
-        if outcome.kind == "succeeded":
-            assert outcome.result is not None
-            ok = await queue.complete_with_result(
-                session, worker_id=self.worker_id, key=job.key, result=outcome.result, now=now
-            )
-            return "succeeded" if ok else None
-        if outcome.kind == "cancelled":
-            ok = await queue.record_cancelled(session, worker_id=self.worker_id, job=job, now=now)
-            return "cancelled" if ok else None
-        status = await queue.record_failure(
-            session,
-            worker_id=self.worker_id,
-            job=job,
-            error=outcome.error or "failed",
-            permanent=outcome.permanent,
-            retry_delay=outcome.retry_delay,
-            now=now,
-        )
-        return status.value if status is not None else None
-
-    @staticmethod
-    def _count(batch: list[_Outcome], counted: list[tuple[_Outcome, str]]) -> None:
-        by_outcome = {id(outcome): status for outcome, status in counted}
-        for outcome in batch:
-            kind = outcome.job.kind
-            status = by_outcome.get(id(outcome))
-            if status is None:
-                metrics.JOBS_LEASE_LOST.labels(kind).inc()
-                logger.warning("job_lease_lost", job_id=str(outcome.job.id), kind=kind)
-            elif status == "succeeded":
-                metrics.JOBS_SUCCEEDED.labels(kind).inc()
-            elif status == "failed":
-                metrics.JOBS_FAILED.labels(kind).inc()
-            elif status == "dead":
-                metrics.JOBS_DEAD.labels(kind).inc()
-                logger.error("job_dead", job_id=str(outcome.job.id), kind=kind)
-            elif status == "queued":
-                metrics.JOBS_RETRIED.labels(kind).inc()
-            elif status == "cancelled":
-                metrics.JOBS_CANCELLED.labels(kind).inc()
-            elif status == "released":
-                metrics.JOBS_RELEASED.labels(kind).inc()
+        return Outcome(job, "succeeded", result=result)
 
     # --- leases and maintenance -----------------------------------------------------------------
     async def _heartbeat_loop(self) -> None:
@@ -496,6 +432,7 @@ class Worker:
                 if time.monotonic() - last_purge >= self.settings.job_purge_interval:
                     last_purge = time.monotonic()
                     await purge_expired(self.database, self.settings)
+                    await refresh_planner_statistics(self.database)
                 await refresh_queue_depth(self.database)
             except Exception as exc:
                 logger.warning("job_maintenance_failed", error=type(exc).__name__)
