@@ -49,7 +49,7 @@ WORKER_ENV = {
     "DOSSIER_LOG_LEVEL": "WARNING",
     "DOSSIER_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
 }
-CONCURRENCY = 32
+CONCURRENCY = 100
 
 
 def _settings(url: str, data_dir: Path, **overrides: Any) -> Settings:

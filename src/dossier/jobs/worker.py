@@ -53,6 +53,7 @@ from dossier.jobs.retry import backoff_delay
 logger = structlog.get_logger("dossier.jobs")
 
 WRITE_RETRIES = 5
+COALESCE_SECONDS = 0.002
 
 
 @dataclass(slots=True)
@@ -88,6 +89,7 @@ class Worker:
         self._tasks: dict[asyncio.Task[None], queue.ClaimedJob] = {}
         self._outcomes: deque[Outcome] = deque()
         self._closing = False
+        self._coalesced = False
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._aborting = asyncio.Event()
@@ -217,6 +219,16 @@ class Worker:
             return 0
         return min(free, batch)
 
+    def _should_flush(self) -> bool:
+        """Write outcomes now, or wait a moment for more to gather into the same batch?"""
+        threshold = max(min(self.settings.job_batch_size, self.capacity) // 2, 1)
+        return (
+            len(self._outcomes) >= threshold
+            or self._coalesced  # waited once already: never delay an outcome more than that
+            or not self._tasks
+            or self._stopping.is_set()
+        )
+
     def _finished(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
         self._wake.set()
@@ -225,14 +237,17 @@ class Worker:
         failures = 0
         while True:
             self._wake.clear()
-            if self._tasks and len(self._outcomes) < self.settings.job_batch_size:
-                # Let attempts that are about to finish do so: bigger batches, fewer commits.
-                await asyncio.sleep(0)
+            want = self._claim_want()
+            if self._outcomes and not want and not self._should_flush():
+                # More attempts are finishing: gather them for a few ms, then write one batch.
+                await asyncio.sleep(COALESCE_SECONDS)
+                self._coalesced = True
+                continue
+            self._coalesced = False
             batch = [
                 self._outcomes.popleft()
                 for _ in range(min(len(self._outcomes), self.settings.job_batch_size))
             ]
-            want = self._claim_want()
             if not batch and not want:
                 if self._closing and not self._outcomes:
                     return
@@ -425,7 +440,7 @@ class Worker:
                 held.context.lease_lost = True
 
     async def _maintenance_loop(self) -> None:
-        last_purge = 0.0
+        last_purge = float("-inf")
         while True:
             try:
                 await reap_expired(self.database, self.settings)
