@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists come from the environment as JSON (`["a", "b"]`) or comma separated (`a, b`).
@@ -289,6 +289,15 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        # A heartbeat slower than the lease would let healthy jobs' leases expire.
+        if self.job_heartbeat_seconds >= self.job_lease_seconds:
+            raise ValueError(
+                "DOSSIER_JOB_HEARTBEAT_SECONDS must be shorter than DOSSIER_JOB_LEASE_SECONDS"
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

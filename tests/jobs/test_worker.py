@@ -189,3 +189,19 @@ async def test_shutdown_deadline_releases_running_jobs(
     released = await wait_for_job(database, job.id, lambda j: True)
     assert released.status == JobStatus.QUEUED.value
     assert released.attempts == 0
+
+
+async def test_serve_runs_workers_in_the_api_process(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from dossier.app import create_app
+
+    app = create_app(make_settings(**{**FAST, "worker_concurrency": 2}), configure_logs=False)
+    async with LifespanManager(app):
+        assert app.state.worker is not None
+        job = await add_job(database, kind="test.echo", payload={"from": "api"})
+        done = await wait_for_job(database, job.id)
+    assert done.status == JobStatus.SUCCEEDED.value
+    assert app.state.worker._stopped

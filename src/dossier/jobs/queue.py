@@ -103,6 +103,33 @@ def _held_by(worker_id: str, keys: Iterable[tuple[uuid.UUID, int]]) -> list[Any]
     ]
 
 
+async def _end_attempts(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    keys: Sequence[tuple[uuid.UUID, int]],
+    now: datetime,
+    status: JobStatus,
+    **values: Any,
+) -> set[uuid.UUID]:
+    """Move attempts this worker still holds to ``status``; returns the ids that counted."""
+    if not keys:
+        return set()
+    statement = (
+        update(jobs)
+        .where(*_held_by(worker_id, keys))
+        .values(
+            status=status.value,
+            updated_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            **values,
+        )
+        .returning(c.id)
+    )
+    return set((await session.scalars(statement)).all())
+
+
 async def complete_succeeded(
     session: AsyncSession,
     *,
@@ -111,22 +138,15 @@ async def complete_succeeded(
     now: datetime,
 ) -> set[uuid.UUID]:
     """Mark attempts without a result ``succeeded`` in one statement; returns those that counted."""
-    if not keys:
-        return set()
-    statement = (
-        update(jobs)
-        .where(*_held_by(worker_id, keys))
-        .values(
-            status=JobStatus.SUCCEEDED.value,
-            progress=100,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(c.id)
+    return await _end_attempts(
+        session,
+        worker_id=worker_id,
+        keys=keys,
+        now=now,
+        status=JobStatus.SUCCEEDED,
+        progress=100,
+        finished_at=now,
     )
-    return set((await session.scalars(statement)).all())
 
 
 async def complete_with_result(
@@ -137,21 +157,17 @@ async def complete_with_result(
     result: dict[str, Any],
     now: datetime,
 ) -> bool:
-    statement = (
-        update(jobs)
-        .where(*_held_by(worker_id, [key]))
-        .values(
-            status=JobStatus.SUCCEEDED.value,
-            result=result,
-            progress=100,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(c.id)
+    ended = await _end_attempts(
+        session,
+        worker_id=worker_id,
+        keys=[key],
+        now=now,
+        status=JobStatus.SUCCEEDED,
+        result=result,
+        progress=100,
+        finished_at=now,
     )
-    return (await session.scalar(statement)) is not None
+    return bool(ended)
 
 
 async def record_failure(
@@ -171,38 +187,33 @@ async def record_failure(
         status = JobStatus.DEAD
     else:
         status = JobStatus.QUEUED
-    values: dict[str, Any] = {
-        "status": status.value,
-        "last_error": _truncate(error),
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-    }
-    if status is JobStatus.QUEUED:
-        values["run_at"] = now + retry_delay
-    else:
-        values["finished_at"] = now
-    statement = update(jobs).where(*_held_by(worker_id, [job.key])).values(**values)
-    counted = (await session.scalar(statement.returning(c.id))) is not None
-    return status if counted else None
+    when: dict[str, Any] = (
+        {"run_at": now + retry_delay} if status is JobStatus.QUEUED else {"finished_at": now}
+    )
+    ended = await _end_attempts(
+        session,
+        worker_id=worker_id,
+        keys=[job.key],
+        now=now,
+        status=status,
+        last_error=_truncate(error),
+        **when,
+    )
+    return status if ended else None
 
 
 async def record_cancelled(
     session: AsyncSession, *, worker_id: str, job: ClaimedJob, now: datetime
 ) -> bool:
-    statement = (
-        update(jobs)
-        .where(*_held_by(worker_id, [job.key]))
-        .values(
-            status=JobStatus.CANCELLED.value,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(c.id)
+    ended = await _end_attempts(
+        session,
+        worker_id=worker_id,
+        keys=[job.key],
+        now=now,
+        status=JobStatus.CANCELLED,
+        finished_at=now,
     )
-    return (await session.scalar(statement)) is not None
+    return bool(ended)
 
 
 async def release(
@@ -213,22 +224,15 @@ async def release(
     now: datetime,
 ) -> set[uuid.UUID]:
     """Give claimed jobs back to the queue at once (shutdown); the attempt does not count."""
-    if not keys:
-        return set()
-    statement = (
-        update(jobs)
-        .where(*_held_by(worker_id, keys))
-        .values(
-            status=JobStatus.QUEUED.value,
-            attempts=c.attempts - 1,
-            run_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(c.id)
+    return await _end_attempts(
+        session,
+        worker_id=worker_id,
+        keys=keys,
+        now=now,
+        status=JobStatus.QUEUED,
+        attempts=c.attempts - 1,
+        run_at=now,
     )
-    return set((await session.scalars(statement)).all())
 
 
 async def heartbeat(
