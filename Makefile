@@ -38,15 +38,15 @@ test-postgres: $(VENV)/.synced ## The suite against the local PostgreSQL and Red
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
-	$(VENV)/bin/ruff check src tests migrations bench
-	$(VENV)/bin/ruff format --check src tests migrations bench
+	$(VENV)/bin/ruff check src tests migrations bench deploy
+	$(VENV)/bin/ruff format --check src tests migrations bench deploy
 	$(VENV)/bin/mypy
 
 format: $(VENV)/.synced ## Apply ruff's fixes and formatting
-	$(VENV)/bin/ruff check --fix src tests migrations bench
-	$(VENV)/bin/ruff format src tests migrations bench
+	$(VENV)/bin/ruff check --fix src tests migrations bench deploy
+	$(VENV)/bin/ruff format src tests migrations bench deploy
 
-bench: $(VENV)/.synced ## Run every benchmark scenario in bench/ (or BENCH="jobs …")
+bench: $(VENV)/.synced ## Run the benchmarks, or BENCH="jobs" (writes docs/performance.md)
 	$(VENV)/bin/python -m bench.run $(BENCH)
 
 clean: ## Remove the virtualenvs and caches (keeps var/ data)

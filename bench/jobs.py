@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import bench._job_kinds  # noqa: F401
+from bench.harness import machine_line, write_section
 from dossier.config import Settings
 from dossier.db.engine import Database, create_database
 from dossier.db.migrate import upgrade
@@ -92,7 +92,7 @@ async def _drained(database: Database, count: int) -> tuple[int, float]:
 
 def _spawn_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "dossier", "worker", "--concurrency", str(concurrency)]
-    return subprocess.Popen(command, cwd=REPO, env=env)  # noqa: S603
+    return subprocess.Popen(command, cwd=REPO, env=env)
 
 
 async def throughput(settings: Settings, database: Database, processes: int) -> float:
@@ -250,22 +250,31 @@ async def _scenario(label: str, url: str, data_dir: Path) -> list[str]:
     return rows
 
 
-async def main() -> None:
-    print(
-        f"machine: {os.cpu_count()} CPUs · {platform.platform()} · "
-        f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f}"
-    )
-    print("| database | scenario | result |\n| --- | --- | --- |", flush=True)
+async def _run() -> list[str]:
+    rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        await _scenario("SQLite", f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir)
+        rows += await _scenario("SQLite", f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir)
         pg = await _postgres_url()
         if pg is not None:
             try:
-                await _scenario("PostgreSQL", pg, data_dir)
+                rows += await _scenario("PostgreSQL", pg, data_dir)
             finally:
                 await _drop(pg)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    load = os.getloadavg()[0]
+    print(f"{machine_line()}; load average {load:.1f}")
+    print("| database | scenario | result |\n| --- | --- | --- |", flush=True)
+    rows = asyncio.run(_run())
+    write_section(
+        "jobs",
+        f"Measured {machine_line()}; load average {load:.1f} when the run started.\n\n"
+        "| database | scenario | result |\n| --- | --- | --- |\n" + "\n".join(rows),
+    )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -75,9 +75,10 @@ def test_production_names_every_unsafe_value(tmp_path: Path) -> None:
         "DOSSIER_DEBUG",
         "DOSSIER_CORS_ORIGINS",
         "DOSSIER_DOCS_ENABLED",
+        "DOSSIER_METRICS_TOKEN",
     ):
         assert name in message
-    assert len(caught.value.problems) == 5
+    assert len(caught.value.problems) == 6
 
 
 def test_production_refuses_a_missing_secret_and_never_generates_one(tmp_path: Path) -> None:
@@ -95,6 +96,7 @@ def test_production_with_safe_values_starts(tmp_path: Path) -> None:
         secret_key="x" * 40,
         database_url="postgresql://dossier@db/dossier",
         docs_enabled=False,
+        metrics_token="m" * 32,
     )
     settings.check_safe()
     app = create_app(settings, configure_logs=False)
@@ -113,5 +115,6 @@ def test_explicit_allowances_make_sqlite_and_docs_acceptable(tmp_path: Path) -> 
         secret_key="y" * 40,
         allow_sqlite_in_production=True,
         allow_docs_in_production=True,
+        metrics_enabled=False,
     )
     assert settings.production_problems() == []

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
 from dossier.config import Settings
+from dossier.core.cache import AppCache
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
+from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
 from dossier.core.redis import create_redis
 from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
+from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
 from dossier.jobs import Worker, import_handler_modules
 from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
 from dossier.jobs_api.endpoints import router as jobs_router
 from dossier.middleware.access_log import AccessLogMiddleware
+from dossier.middleware.body_limit import BodyLimitMiddleware
+from dossier.middleware.metrics import MetricsMiddleware
+from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.request_id import RequestIdMiddleware
+from dossier.middleware.security_headers import SecurityHeadersMiddleware
+from dossier.middleware.timeout import RequestTimeoutMiddleware
+from dossier.middleware.trusted_host import TrustedHostMiddleware
 
 logger = structlog.get_logger("dossier.app")
 
@@ -46,13 +57,25 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_database(settings)
+        instrument_pool(database.engine)
         redis = create_redis(settings.redis_url)
+        if tracer_provider is not None:
+            from dossier.core.tracing import instrument_clients
+
+            instrument_clients(tracer_provider, database.engine, redis)
+        metrics_server = None
+        if settings.metrics_enabled and settings.metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
+        cache = AppCache(redis_url=settings.redis_url, prefix=settings.redis_key_prefix)
         app.state.database = database
         app.state.redis = redis
+        app.state.cache = cache
         logger.info(
             "startup",
             version=__version__,
@@ -72,6 +95,11 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         finally:
             if worker is not None:
                 await worker.stop()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+            await cache.close()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # flushes the spans still queued
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
@@ -84,7 +112,15 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     settings = settings or Settings()
     settings.check_safe()
     if configure_logs:
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(
+            settings.log_level, settings.log_format, trace_context=settings.otel_enabled
+        )
+
+    tracer_provider = None
+    if settings.otel_enabled:
+        from dossier.core.tracing import create_tracer_provider
+
+        tracer_provider = create_tracer_provider(settings)
     import_job_handlers(settings)
 
     docs = settings.docs_enabled
@@ -92,13 +128,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         title="Dossier",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, tracer_provider),
         openapi_url=OPENAPI_URL if docs else None,
         docs_url=None,
         redoc_url=None,
         debug=False,
     )
     app.state.settings = settings
+    app.state.tracer_provider = tracer_provider
     app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
@@ -112,8 +149,23 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(health_router)
     app.include_router(jobs_router)
     app.include_router(jobs_admin_router)
+    if settings.metrics_enabled and settings.metrics_port is None:
+        app.include_router(metrics_router)
 
     # add_middleware puts each new layer outside the previous one: list innermost first.
+    # add_middleware puts each new layer outside the previous one, so this list reads from
+    # the innermost layer out. A request passes: proxy → request id → access log → metrics →
+    # trusted host → security headers → CORS → gzip → body limit → timeout → route.
+    app.add_middleware(
+        RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_request_body_bytes,
+        # Multipart framing adds a little to the file itself.
+        overrides=[("POST", r"/api/v1/documents", settings.max_upload_bytes + 64 * 1024)],
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     if settings.cors_origins:
         # Starlette's CORSMiddleware is pure ASGI. With credentials it echoes the caller's
         # origin only when listed; production refuses `*` together with credentials.
@@ -144,8 +196,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
+    if tracer_provider is not None:
+        from dossier.core.tracing import instrument_app
+
+        instrument_app(app, tracer_provider)  # wraps the whole stack: logs see the span
     return app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -91,6 +92,43 @@ class Settings(BaseSettings):
     cors_allow_credentials: bool = Field(
         False,
         description="Send `Access-Control-Allow-Credentials`; never allowed with `*`.",
+        json_schema_extra=_group("server"),
+    )
+
+    trusted_proxies: StrList = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose `X-Forwarded-For` is "
+        "believed (the client is the right-most untrusted hop).",
+        json_schema_extra=_group("server"),
+    )
+    trusted_hosts: StrList = Field(
+        default_factory=lambda: ["*"],
+        description="Host names the API answers for (`*.example.com` allowed); `*` = any.",
+        json_schema_extra=_group("server"),
+    )
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024,
+        ge=1,
+        description="Largest accepted document upload.",
+        json_schema_extra=_group("limits"),
+    )
+    max_request_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="Largest accepted request body on every other route.",
+        json_schema_extra=_group("limits"),
+    )
+    request_timeout_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A handler that has not started its response by then gets a "
+        "503 problem (0 = no limit). Streaming responses are limited only until they start.",
+        json_schema_extra=_group("limits"),
+    )
+    gzip_minimum_bytes: int = Field(
+        1024,
+        ge=0,
+        description="Responses at least this large are gzip-compressed when the client accepts it.",
         json_schema_extra=_group("server"),
     )
 
@@ -269,6 +307,68 @@ class Settings(BaseSettings):
         json_schema_extra=_group("jobs"),
     )
 
+    # --- metrics ----------------------------------------------------------------------------
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics.", json_schema_extra=_group("metrics")
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token required on `GET /metrics` (required in production "
+        "unless metrics move to their own port).",
+        json_schema_extra=_group("metrics"),
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve metrics on this port instead of `/metrics` on "
+        "the API port (single-process servers only).",
+        json_schema_extra=_group("metrics"),
+    )
+
+    # --- tracing ----------------------------------------------------------------------------
+    otel_enabled: bool = Field(
+        False,
+        description="OpenTelemetry tracing of requests, SQL, httpx and Redis.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_exporter: Literal["otlp", "console"] = Field(
+        "otlp",
+        description="`otlp` (HTTP; endpoint from `OTEL_EXPORTER_OTLP_ENDPOINT`) or `console`.",
+        json_schema_extra=_group("tracing"),
+    )
+    otel_service_name: str = Field(
+        "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
+    )
+
+    # --- api --------------------------------------------------------------------------------
+    require_if_match: bool = Field(
+        False,
+        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
+        "(428 without it).",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_ttl_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="How long an `Idempotency-Key` and its stored response are kept.",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_lock_seconds: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="How long a key stays locked by a request that never finished "
+        "(a retry meanwhile gets 409).",
+        json_schema_extra=_group("api"),
+    )
+    api_v1_sunset: date = Field(
+        date(2027, 12, 31),
+        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
+        json_schema_extra=_group("api"),
+    )
+
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
@@ -281,7 +381,9 @@ class Settings(BaseSettings):
         json_schema_extra=_group("logging"),
     )
 
-    @field_validator("cors_origins", "job_modules", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_proxies", "trusted_hosts", "job_modules", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -370,6 +472,11 @@ class Settings(BaseSettings):
             problems.append(
                 "DOSSIER_DOCS_ENABLED exposes /docs "
                 "(set DOSSIER_ALLOW_DOCS_IN_PRODUCTION=true to keep it)"
+            )
+        if self.metrics_enabled and self.metrics_token is None and self.metrics_port is None:
+            problems.append(
+                "DOSSIER_METRICS_TOKEN is not set while /metrics is served on the API port "
+                "(set it, or DOSSIER_METRICS_PORT, or DOSSIER_METRICS_ENABLED=false)"
             )
         return problems
 

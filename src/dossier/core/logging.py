@@ -68,7 +68,13 @@ def _redact_exception(_logger: WrappedLogger, _name: str, event_dict: EventDict)
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    stream: TextIO | None = None,
+    *,
+    trace_context: bool = False,
+) -> None:
     """Route structlog and the standard library (uvicorn, alembic, …) into one formatter."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -77,6 +83,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
+    if trace_context:
+        from dossier.core.tracing import add_trace_context
+
+        shared.append(add_trace_context)
     renderer: Processor
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
@@ -111,6 +121,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
     # uvicorn's own access log duplicates ours (which has the request id and route template).
     logging.getLogger("uvicorn.access").handlers.clear()
     logging.getLogger("uvicorn.access").propagate = False
+    # httpx logs every outgoing URL at INFO; URLs (webhook targets, signed links) may carry
+    # secrets, and our own code logs what matters about outbound calls.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

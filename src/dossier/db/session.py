@@ -24,6 +24,8 @@ async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         database.sessionmaker if request.method in SAFE_METHODS else database.writer_sessionmaker
     )
     async with factory() as session:
+        # Shared mechanisms that must write in the same transaction (idempotency keys) find it here.
+        request.state.unit_of_work = session
         try:
             yield session
         except BaseException:

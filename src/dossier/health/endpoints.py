@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -7,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from dossier.core.errors import problem_response
+from dossier.core.metrics import render_latest
 from dossier.core.openapi import problem_responses
 from dossier.health.schemas import Liveness, Readiness
 from dossier.health.service import check_readiness
@@ -42,3 +44,23 @@ async def ready(request: Request) -> Response:
         extra=result.model_dump(mode="json"),
         headers={"Cache-Control": "no-store", "Retry-After": "5"},
     )
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    settings = request.app.state.settings
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}"
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return problem_response(
+                request.scope,
+                status=401,
+                detail="Metrics need the configured bearer token.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    body, content_type = render_latest()
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

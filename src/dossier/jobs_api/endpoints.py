@@ -4,47 +4,38 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from dossier.auth.dependencies import CurrentPrincipal, ModeratorPrincipal
+from dossier.core.conditional import (
+    IfNoneMatchHeader,
+    not_modified,
+    not_modified_response,
+    set_etag,
+)
 from dossier.core.openapi import problem_responses
+from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
 from dossier.db.session import SessionDep
 from dossier.jobs_api import service
-from dossier.jobs_api.dependencies import CursorKey, VisibleJob
-from dossier.jobs_api.schemas import JobList, JobRead, JobSort, JobStatusName
-from dossier.models.job import Job
+from dossier.jobs_api.dependencies import VisibleJob
+from dossier.jobs_api.schemas import JobRead, JobSort, JobStatusName
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
-Cursor = Annotated[
-    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
-]
 StatusFilter = Annotated[JobStatusName | None, Query(description="Only jobs in this status.")]
 KindFilter = Annotated[
     str | None, Query(min_length=1, max_length=100, description="Only jobs of this kind.")
 ]
 
 
-def _list_response(
-    request: Request, response: Response, jobs: Sequence[Job], limit: int, next_cursor: str | None
-) -> JobList:
-    if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return JobList(
-        items=[JobRead.model_validate(job) for job in jobs], limit=limit, next_cursor=next_cursor
-    )
-
-
 @router.get(
     "",
-    response_model=JobList,
+    response_model=Page[JobRead],
     summary="The caller's jobs",
     responses=problem_responses(400, 401),
 )
@@ -53,24 +44,18 @@ async def list_jobs(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
-    cursor_key: CursorKey,
+    params: PageParamsDep,
+    codec: CursorCodecDep,
     status: StatusFilter = None,
     kind: KindFilter = None,
     sort: Annotated[JobSort, Query(description="Order by creation time.")] = "-created_at",
-    limit: Limit = 20,
-    cursor: Cursor = None,
-) -> JobList:
-    jobs, next_cursor = await service.list_my_jobs(
-        session,
-        principal,
-        status=status,
-        kind=kind,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        cursor_key=cursor_key,
+) -> Page[JobRead]:
+    result = await service.list_my_jobs(
+        session, principal, status=status, kind=kind, sort=sort, params=params, codec=codec
     )
-    return _list_response(request, response, jobs, limit, next_cursor)
+    return page_response(
+        request, response, result, [JobRead.model_validate(job) for job in result.items]
+    )
 
 
 @router.get(
@@ -79,17 +64,14 @@ async def list_jobs(
     summary="One job",
     responses={304: {"description": "Not modified"}, **problem_responses(401, 404)},
 )
-async def get_job(request: Request, response: Response, job: VisibleJob) -> JobRead | Response:
+async def get_job(
+    response: Response, job: VisibleJob, if_none_match: IfNoneMatchHeader = None
+) -> JobRead | Response:
     etag = service.job_etag(job)
-    if etag in _if_none_match(request):
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
+    if not_modified(if_none_match, etag):
+        return not_modified_response(etag)
+    set_etag(response, etag)
     return JobRead.model_validate(job)
-
-
-def _if_none_match(request: Request) -> set[str]:
-    header = request.headers.get("if-none-match", "")
-    return {part.strip().removeprefix("W/") for part in header.split(",") if part.strip()}
 
 
 def _sse(event: str, data: str, event_id: str | None = None) -> str:
@@ -167,7 +149,7 @@ async def cancel_job(
 
 @admin_router.get(
     "/jobs",
-    response_model=JobList,
+    response_model=Page[JobRead],
     summary="Every job, dead letters first (moderator or admin)",
     responses=problem_responses(400, 401, 403),
 )
@@ -176,13 +158,14 @@ async def list_all_jobs(
     response: Response,
     session: SessionDep,
     _principal: ModeratorPrincipal,
-    cursor_key: CursorKey,
+    params: PageParamsDep,
+    codec: CursorCodecDep,
     status: StatusFilter = None,
     kind: KindFilter = None,
-    limit: Limit = 20,
-    cursor: Cursor = None,
-) -> JobList:
-    jobs, next_cursor = await service.list_all_jobs(
-        session, status=status, kind=kind, cursor=cursor, limit=limit, cursor_key=cursor_key
+) -> Page[JobRead]:
+    result = await service.list_all_jobs(
+        session, status=status, kind=kind, params=params, codec=codec
     )
-    return _list_response(request, response, jobs, limit, next_cursor)
+    return page_response(
+        request, response, result, [JobRead.model_validate(job) for job in result.items]
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dossier.core.errors import BadRequest, Conflict, NotFound
+from dossier.core.errors import Conflict, NotFound
 
 
 class JobNotFound(NotFound):
@@ -18,8 +18,3 @@ class JobNotRetryable(Conflict):
 class JobNotCancellable(Conflict):
     code = "job_not_cancellable"
     default_detail = "The job has already finished."
-
-
-class InvalidCursor(BadRequest):
-    code = "invalid_cursor"
-    default_detail = "The cursor is malformed, tampered with, or from another listing."

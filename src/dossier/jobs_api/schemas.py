@@ -38,11 +38,3 @@ class JobRead(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return JobStatus(self.status).is_terminal
-
-
-class JobList(BaseModel):
-    items: list[JobRead]
-    limit: int
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
-    page: int | None = Field(None, description="Always null: job lists use cursor pages.")
-    total: int | None = Field(None, description="Always null: job lists use cursor pages.")

@@ -6,24 +6,28 @@ import asyncio
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
 from dossier.core.clock import utcnow
 from dossier.core.errors import Forbidden
+from dossier.core.pagination import CursorCodec, PageParams, PageResult
 from dossier.db.engine import Database
 from dossier.jobs import queue
 from dossier.jobs_api import repository
-from dossier.jobs_api.cursor import JobCursor, decode_cursor, encode_cursor
 from dossier.jobs_api.errors import JobNotCancellable, JobNotFound, JobNotRetryable
 from dossier.models.job import Job, JobStatus
 
 
 def job_etag(job: Job) -> str:
-    fingerprint = f"{job.id}:{job.updated_at.isoformat()}:{job.status}:{job.progress}"
-    return '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
+    """A strong ETag; jobs have no version counter, so it hashes what a reader can see change."""
+    fingerprint = (
+        f"{job.updated_at.isoformat()}:{job.status}:{job.attempts}:{job.progress}:"
+        f"{job.cancel_requested}"
+    )
+    return f'"{job.id.hex}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"'
 
 
 async def get_job(session: AsyncSession, principal: Principal, *, job_id: uuid.UUID) -> Job:
@@ -33,10 +37,6 @@ async def get_job(session: AsyncSession, principal: Principal, *, job_id: uuid.U
     return job
 
 
-def _listing(scope: str, *parts: str | None) -> str:
-    return hashlib.sha256(":".join([scope, *(p or "" for p in parts)]).encode()).hexdigest()[:16]
-
-
 async def list_my_jobs(
     session: AsyncSession,
     principal: Principal,
@@ -44,22 +44,18 @@ async def list_my_jobs(
     status: str | None,
     kind: str | None,
     sort: str,
-    cursor: str | None,
-    limit: int,
-    cursor_key: bytes,
-) -> tuple[Sequence[Job], str | None]:
-    listing = _listing(f"mine:{principal.user_id}", sort, status, kind)
-    after = decode_cursor(cursor, cursor_key, listing=listing) if cursor else None
-    rows = await repository.list_owned(
+    params: PageParams,
+    codec: CursorCodec,
+) -> PageResult[Job]:
+    return await repository.page_owned(
         session,
         principal,
         status=status,
         kind=kind,
-        newest_first=sort.startswith("-"),
-        after=after,
-        limit=limit + 1,
+        order=repository.JOB_SORTING.parse(sort),
+        params=params,
+        codec=codec,
     )
-    return _page(rows, limit, listing, cursor_key, ranked=False)
 
 
 async def list_all_jobs(
@@ -67,30 +63,12 @@ async def list_all_jobs(
     *,
     status: str | None,
     kind: str | None,
-    cursor: str | None,
-    limit: int,
-    cursor_key: bytes,
-) -> tuple[Sequence[Job], str | None]:
-    listing = _listing("all", status, kind)
-    after = decode_cursor(cursor, cursor_key, listing=listing) if cursor else None
-    rows = await repository.list_all_dead_first(
-        session, status=status, kind=kind, after=after, limit=limit + 1
+    params: PageParams,
+    codec: CursorCodec,
+) -> PageResult[Job]:
+    return await repository.page_all_dead_first(
+        session, status=status, kind=kind, params=params, codec=codec
     )
-    return _page(rows, limit, listing, cursor_key, ranked=True)
-
-
-def _page(
-    rows: Sequence[Job], limit: int, listing: str, key: bytes, *, ranked: bool
-) -> tuple[Sequence[Job], str | None]:
-    if len(rows) <= limit:
-        return rows, None
-    items = rows[:limit]
-    last = items[-1]
-    rank = repository.dead_rank_of(last) if ranked else 0
-    token = encode_cursor(
-        JobCursor(listing=listing, rank=rank, created_at=last.created_at, id=last.id), key
-    )
-    return items, token
 
 
 def _ensure_may_change(principal: Principal, job: Job) -> None:

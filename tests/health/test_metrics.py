@@ -1,0 +1,145 @@
+"""Prometheus metrics: route templates not raw paths, token protection, several processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from asgi_lifespan import LifespanManager
+from prometheus_client import REGISTRY
+
+from dossier.app import create_app
+from dossier.config import Settings
+from tests.helpers import assert_problem
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient) -> None:
+    before = sample("dossier_http_requests_total", method="GET", route="/health/live", status="200")
+    for _ in range(3):
+        await client.get("/health/live")
+    await client.get("/no/such/path/123")
+    after = sample("dossier_http_requests_total", method="GET", route="/health/live", status="200")
+    assert after - before == 3
+
+    exposition = (await client.get("/metrics")).text
+    assert 'route="/health/live"' in exposition
+    assert "/no/such/path/123" not in exposition  # raw paths never become labels
+    assert 'route="<unmatched>"' in exposition
+    for name in (
+        "dossier_http_request_duration_seconds_bucket",
+        "dossier_http_requests_in_flight",
+        "dossier_db_pool_connections_in_use",
+    ):
+        assert name in exposition
+
+
+async def test_pool_gauge_follows_checkouts(client: httpx.AsyncClient) -> None:
+    from dossier.db.engine import Database
+
+    database: Database = client._transport.app.state.database  # type: ignore[attr-defined]
+    baseline = sample("dossier_db_pool_connections_in_use")
+    async with database.engine.connect():
+        assert sample("dossier_db_pool_connections_in_use") == baseline + 1
+    assert sample("dossier_db_pool_connections_in_use") == baseline
+
+
+async def test_metrics_token_protects_the_endpoint(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(metrics_token="s3cret-metrics-token"), configure_logs=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            assert_problem(await http.get("/metrics"), 401, "not_authenticated")
+            wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
+            assert wrong.status_code == 401
+            ok = await http.get(
+                "/metrics", headers={"Authorization": "Bearer s3cret-metrics-token"}
+            )
+            assert ok.status_code == 200
+            assert ok.headers["content-type"].startswith("text/plain")
+
+
+async def test_metrics_can_be_turned_off(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(metrics_enabled=False), configure_logs=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            assert (await http.get("/metrics")).status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _live_count(exposition: str) -> float:
+    for row in exposition.splitlines():
+        if (
+            row.startswith("dossier_http_requests_total{")
+            and 'route="/health/live"' in row
+            and 'status="200"' in row
+        ):
+            return float(row.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_counts_are_aggregated_over_gunicorn_worker_processes(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    multiproc = tmp_path / "prom"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DOSSIER_")}
+    env.update(
+        DOSSIER_DATABASE_URL=database_url,
+        DOSSIER_DATA_DIR=str(tmp_path / "data"),
+        DOSSIER_LOG_LEVEL="WARNING",
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+    )
+    config = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        before = _live_count(httpx.get(f"{base}/metrics", timeout=5).text)
+        # New connections each time, so the kernel spreads them over both workers.
+        for _ in range(40):
+            assert httpx.get(f"{base}/health/live", timeout=5).status_code == 200
+        pids = {
+            match.group(1)
+            for path in multiproc.iterdir()
+            if (match := re.search(r"_(\d+)\.db$", path.name))
+        }
+        assert len(pids) >= 2, "expected samples from two worker processes"
+        after = _live_count(httpx.get(f"{base}/metrics", timeout=5).text)
+        # Every request counted once, whichever process answered the scrape.
+        assert after - before == 40
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
