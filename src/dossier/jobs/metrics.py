@@ -1,7 +1,7 @@
 """Signals for the metrics endpoint: counters and timings per kind, queue depth per status.
 
-Registered on prometheus-client's default registry, so whatever exports ``/metrics`` exports
-these too; under gunicorn, prometheus-client's multiprocess mode aggregates them.
+Registered on prometheus-client's default registry, so ``/metrics`` (``core/metrics.py``)
+exports them; under gunicorn, prometheus-client's multiprocess mode aggregates them.
 """
 
 from __future__ import annotations
@@ -33,5 +33,9 @@ JOB_CLAIM_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60),
 )
 JOBS_QUEUE_DEPTH = Gauge(
-    "dossier_jobs", "Jobs per status (refreshed by the workers' maintenance loop).", ["status"]
+    "dossier_jobs",
+    "Jobs per status (refreshed by the workers' maintenance loop).",
+    ["status"],
+    # Every process reads the same table: under multiprocess mode report one value, not a sum.
+    multiprocess_mode="max",
 )
