@@ -70,6 +70,26 @@ async def test_list_shows_only_the_callers_jobs_with_filters(
     assert [i["id"] for i in by_kind.json()["items"]] == [str(mine.id)]
 
 
+async def _walk_pages(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[str]:
+    """Follow `Link: rel="next"` from ``url`` to the end (bounded); the ids seen, in order."""
+    seen: list[str] = []
+    next_url: str | None = url
+    for _ in range(10):
+        if next_url is None:
+            return seen
+        response = await client.get(next_url, headers=headers)
+        assert response.status_code == 200
+        body = response.json()
+        seen += [item["id"] for item in body["items"]]
+        if body["next_cursor"]:
+            assert 'rel="next"' in response.headers["link"]
+            next_url = response.headers["link"].split(";")[0].strip("<>")
+        else:
+            assert "link" not in response.headers
+            next_url = None
+    raise AssertionError("more pages than expected")
+
+
 async def test_list_pages_with_a_signed_cursor_and_link_header(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
@@ -77,21 +97,7 @@ async def test_list_pages_with_a_signed_cursor_and_link_header(
     now = utcnow()
     created = [await _job(database, me, created_at=now - timedelta(seconds=i)) for i in range(5)]
     headers = auth_headers(app, me)
-    seen: list[str] = []
-    url: str | None = "/api/v1/jobs?limit=2"
-    for _ in range(5):  # bounded
-        if url is None:
-            break
-        response = await client.get(url, headers=headers)
-        assert response.status_code == 200
-        body = response.json()
-        seen += [item["id"] for item in body["items"]]
-        if body["next_cursor"]:
-            assert 'rel="next"' in response.headers["link"]
-            url = response.headers["link"].split(";")[0].strip("<>")
-        else:
-            assert "link" not in response.headers
-            url = None
+    seen = await _walk_pages(client, "/api/v1/jobs?limit=2", headers)
     assert seen == [str(job.id) for job in created]  # newest first, each once
 
     oldest_first = await client.get("/api/v1/jobs?sort=created_at&limit=5", headers=headers)
@@ -351,20 +357,7 @@ async def test_admin_list_is_for_moderators_with_dead_letters_first(
         await client.get("/api/v1/admin/jobs", headers=auth_headers(app, user)), 403, "forbidden"
     )
     headers = auth_headers(app, moderator)
-    seen: list[str] = []
-    url: str | None = "/api/v1/admin/jobs?limit=2"
-    for _ in range(5):
-        if url is None:
-            break
-        response = await client.get(url, headers=headers)
-        assert response.status_code == 200
-        body = response.json()
-        seen += [item["id"] for item in body["items"]]
-        url = (
-            f"/api/v1/admin/jobs?limit=2&cursor={body['next_cursor']}"
-            if body["next_cursor"]
-            else None
-        )
+    seen = await _walk_pages(client, "/api/v1/admin/jobs?limit=2", headers)
     assert seen == [str(old_dead.id), *(str(j.id) for j in newer), str(system.id)]
     dead_only = await client.get("/api/v1/admin/jobs?status=dead", headers=headers)
     assert [i["id"] for i in dead_only.json()["items"]] == [str(old_dead.id)]
