@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -118,6 +119,47 @@ async def test_in_process_enqueue_wakes_an_idle_worker(
         await idle.stop(grace=1)
 
 
+async def _insert_as_another_process(database: Database, *, notify: bool) -> uuid.UUID:
+    """A queued job written without enqueue(): no in-process wake-up (and NOTIFY if asked)."""
+    job_id = new_id()
+    now = utcnow()
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            insert(Job).values(
+                id=job_id,
+                kind="test.noop",
+                payload={},
+                status="queued",
+                priority=0,
+                run_at=now,
+                attempts=0,
+                max_attempts=1,
+                cancel_requested=False,
+                progress=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if notify:
+            await connection.execute(text("SELECT pg_notify('dossier_jobs', '')"))
+    return job_id
+
+
+async def test_polling_finds_jobs_without_any_wake_up(
+    database: Database, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(**{**FAST, "job_notify": False})
+    polling = Worker(database=database, settings=settings, concurrency=1)
+    await polling.start()
+    try:
+        await asyncio.sleep(0.1)  # idle
+        job_id = await _insert_as_another_process(database, notify=False)
+        done = await wait_for_job(database, job_id, within=10)
+        assert done.status == JobStatus.SUCCEEDED.value
+    finally:
+        await polling.stop(grace=1)
+
+
 @pytest.mark.postgres
 async def test_notify_wakes_an_idle_worker_on_postgres(
     database: Database, make_settings: Callable[..., Settings]
@@ -127,27 +169,7 @@ async def test_notify_wakes_an_idle_worker_on_postgres(
     await idle.start()
     try:
         await asyncio.sleep(0.3)  # the LISTEN connection is up and the loop is idle
-        job_id = new_id()
-        now = utcnow()
-        # Insert as another process would: no in-process wake-up, only NOTIFY.
-        async with database.engine.begin() as connection:
-            await connection.execute(
-                insert(Job).values(
-                    id=job_id,
-                    kind="test.noop",
-                    payload={},
-                    status="queued",
-                    priority=0,
-                    run_at=now,
-                    attempts=0,
-                    max_attempts=1,
-                    cancel_requested=False,
-                    progress=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            await connection.execute(text("SELECT pg_notify('dossier_jobs', '')"))
+        job_id = await _insert_as_another_process(database, notify=True)
         done = await wait_for_job(database, job_id, within=10)
         assert done.status == JobStatus.SUCCEEDED.value
     finally:
