@@ -14,8 +14,10 @@ a scratch database is created and dropped. Figures go to stdout as Markdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import bench._job_kinds  # noqa: F401
-from bench.harness import machine_line, write_section
+from bench.harness import write_section
 from dossier.config import Settings
 from dossier.db.engine import Database, create_database
 from dossier.db.migrate import upgrade
@@ -264,14 +266,28 @@ async def _run() -> list[str]:
     return rows
 
 
+def _machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}, PostgreSQL on the same machine, no CPU pinning; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
-    print(f"{machine_line()}; load average {load:.1f}")
+    print(f"{_machine()}; load average {load:.1f}")
     print("| database | scenario | result |\n| --- | --- | --- |", flush=True)
     rows = asyncio.run(_run())
     write_section(
         "jobs",
-        f"Measured {machine_line()}; load average {load:.1f} when the run started.\n\n"
+        f"Measured on {_machine()}; load average {load:.1f} when the run started.\n\n"
         "| database | scenario | result |\n| --- | --- | --- |\n" + "\n".join(rows),
     )
 
