@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SCENARIOS = ["middleware", "jobs"]
+SCENARIOS = ["middleware", "tasks", "jobs"]
 
 
 def main() -> None:

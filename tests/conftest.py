@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,18 @@ async def _clean_redis() -> AsyncIterator[None]:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+@asynccontextmanager
+async def client_for(
+    settings: Settings, client: tuple[str, int] = ("203.0.113.7", 51234)
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A started app for other settings than the default, with a client (``make_settings``)."""
+    application = create_app(settings, configure_logs=False)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield application, http
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 from dossier.core.security.passwords import hash_password_sync
@@ -48,9 +49,27 @@ async def create_user(
 
 
 def access_token(app: FastAPI, user: User) -> str:
-    token, _claims = app.state.token_codec.issue(subject=user.id, role=user.role)
+    token, _claims = app.state.token_codec.issue(
+        subject=user.id, role=user.role, version=user.token_version
+    )
     return str(token)
 
 
 def auth_headers(app: FastAPI, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token(app, user)}"}
+
+
+async def login(
+    client: httpx.AsyncClient, user: User, password: str = DEFAULT_PASSWORD
+) -> dict[str, Any]:
+    """Log in through the API; returns the token response body."""
+    response = await client.post(
+        "/api/v1/auth/login", data={"username": user.email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -113,3 +113,33 @@ def test_unsafe_production_settings_stop_the_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "DOSSIER_SECRET_KEY is not set" in result.stderr
+
+
+async def test_idempotency_purge_deletes_only_expired_keys(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from dossier.core.clock import utcnow
+    from dossier.models.idempotency import IdempotencyRecord
+    from tests.factories import create_user
+
+    user = await create_user(database)
+    now = utcnow()
+    async with database.writer_sessionmaker() as session, session.begin():
+        for key, expires in (("old", now - timedelta(hours=1)), ("live", now + timedelta(hours=1))):
+            session.add(
+                IdempotencyRecord(
+                    user_id=user.id, key=key, method="POST", path="/x", fingerprint="f",
+                    state="completed", locked_until=now, expires_at=expires,
+                )
+            )  # fmt: skip
+    result = await asyncio.to_thread(
+        run_cli, "idempotency", "purge", database_url=database_url, data_dir=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deleted 1 expired idempotency keys" in result.stdout + result.stderr
+    async with database.sessionmaker() as session:
+        keys = list(await session.scalars(select(IdempotencyRecord.key)))
+    assert keys == ["live"]

@@ -1,7 +1,7 @@
 """jobs
 
 Revision ID: 0003
-Revises: 0004b
+Revises: 0004
 Create Date: 2026-11-22
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import dossier.db.base
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0004b"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

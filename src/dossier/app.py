@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,15 +13,19 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
+from dossier.auth.cookies import ACCESS_COOKIE
+from dossier.auth.endpoints import router as auth_router
+from dossier.auth.runtime import create_auth_runtime, create_token_codec
 from dossier.config import Settings
 from dossier.core.cache import AppCache
+from dossier.core.deprecation import Deprecation
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
+from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
 from dossier.core.redis import create_redis
-from dossier.core.security.tokens import AccessTokenCodec, derive_key
 from dossier.db.engine import create_database
 from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
@@ -29,12 +34,18 @@ from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
 from dossier.jobs_api.endpoints import router as jobs_router
 from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.body_limit import BodyLimitMiddleware
+from dossier.middleware.deprecation import DeprecationMiddleware
 from dossier.middleware.metrics import MetricsMiddleware
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
+from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
 from dossier.middleware.request_id import RequestIdMiddleware
 from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
 from dossier.middleware.trusted_host import TrustedHostMiddleware
+from dossier.tasks.endpoints import other_router as task_lists_router
+from dossier.tasks.endpoints import router as tasks_v1_router
+from dossier.tasks.endpoints_v2 import router as tasks_v2_router
+from dossier.users.endpoints import router as users_router
 
 logger = structlog.get_logger("dossier.app")
 
@@ -75,6 +86,16 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
         cache = AppCache(redis_url=settings.redis_url, prefix=settings.redis_key_prefix)
         app.state.database = database
         app.state.redis = redis
+        # The one rate limiter of the code base (memory, or Redis when configured).
+        limiter = RateLimiter(
+            redis_url=settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+            enabled=settings.rate_limit_enabled,
+        )
+        app.state.rate_limiter = limiter
+        app.state.auth = create_auth_runtime(
+            settings, codec=app.state.token_codec, redis=redis, limiter=limiter
+        )
         app.state.cache = cache
         logger.info(
             "startup",
@@ -100,6 +121,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             await cache.close()
             if tracer_provider is not None:
                 tracer_provider.shutdown()  # flushes the spans still queued
+            await limiter.close()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
@@ -136,10 +158,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.settings = settings
     app.state.tracer_provider = tracer_provider
-    app.state.token_codec = AccessTokenCodec(derive_key(settings.signing_secret, "jwt-access"))
+    app.state.token_codec = create_token_codec(settings)
     # Available before the lifespan runs, so a test client without lifespan fails loudly.
     app.state.database = None
     app.state.redis = None
+    app.state.rate_limiter = None
+    app.state.auth = None
 
     install_exception_handlers(app)
     install_openapi(app)
@@ -147,18 +171,24 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         install_docs(app, openapi_url=OPENAPI_URL)
 
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    app.include_router(tasks_v1_router)
+    app.include_router(task_lists_router)
+    app.include_router(tasks_v2_router)
     app.include_router(jobs_router)
     app.include_router(jobs_admin_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 
-    # add_middleware puts each new layer outside the previous one: list innermost first.
     # add_middleware puts each new layer outside the previous one, so this list reads from
     # the innermost layer out. A request passes: proxy → request id → access log → metrics →
-    # trusted host → security headers → CORS → gzip → body limit → timeout → route.
+    # trusted host → security headers → deprecation → CORS → gzip → body limit → rate limit
+    # → time limit → route.
     app.add_middleware(
         RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
     )
+    app.add_middleware(RateLimitMiddleware, rules=_rate_limit_rules(settings))
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_request_body_bytes,
@@ -196,6 +226,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
+    app.add_middleware(
+        DeprecationMiddleware,
+        deprecations=[
+            Deprecation(
+                prefix="/api/v1/tasks", successor="/api/v2/tasks", sunset=settings.api_v1_sunset
+            )
+        ],
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(MetricsMiddleware)
@@ -207,6 +245,41 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
         instrument_app(app, tracer_provider)  # wraps the whole stack: logs see the span
     return app
+
+
+def _rate_limit_rules(settings: Settings) -> RateLimitRules:
+    def policy(name: str, limit: str) -> RateLimitPolicy:
+        return RateLimitPolicy.parse(name, limit)
+
+    return RateLimitRules(
+        anonymous=policy("anonymous", settings.rate_limit_anonymous),
+        by_role={
+            "user": policy("user", settings.rate_limit_default),
+            "moderator": policy("moderator", settings.rate_limit_moderator),
+            "admin": policy("admin", settings.rate_limit_admin),
+        },
+        routes=[
+            RoutePolicy(
+                "POST",
+                re.compile(r"/api/v\d+/auth/register"),
+                policy("register", settings.rate_limit_register),
+                per="address",
+            ),
+            RoutePolicy(
+                "POST",
+                re.compile(r"/api/v\d+/documents"),
+                policy("upload", settings.rate_limit_upload),
+                per="user",
+            ),
+            RoutePolicy(
+                "GET",
+                re.compile(r"/api/v\d+/search"),
+                policy("search", settings.rate_limit_search),
+                per="user",
+            ),
+        ],
+        access_cookie=ACCESS_COOKIE,
+    )
 
 
 def create_app_from_env() -> FastAPI:

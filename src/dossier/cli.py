@@ -17,6 +17,8 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 jobs_app = typer.Typer(help="Inspect and manage background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+idempotency_app = typer.Typer(help="Stored Idempotency-Key outcomes.", no_args_is_help=True)
+app.add_typer(idempotency_app, name="idempotency")
 
 console = Console(stderr=True)
 
@@ -214,6 +216,25 @@ def _job_uuid(value: str) -> uuid.UUID:
     except ValueError as exc:
         console.print(f"[red]not a job id: {value}[/red]")
         raise typer.Exit(2) from exc
+
+
+@idempotency_app.command("purge")
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Key records past their lifetime (run it from cron, e.g. hourly)."""
+    from dossier.core.idempotency import purge_expired
+    from dossier.db.engine import create_database
+
+    settings = _settings()
+
+    async def purge() -> int:
+        database = create_database(settings)
+        try:
+            async with database.writer_sessionmaker() as session, session.begin():
+                return await purge_expired(session)
+        finally:
+            await database.dispose()
+
+    console.print(f"deleted {asyncio.run(purge())} expired idempotency keys")
 
 
 def main() -> None:

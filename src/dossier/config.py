@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists come from the environment as JSON (`["a", "b"]`) or comma separated (`a, b`).
 StrList = Annotated[list[str], NoDecode]
+SecretList = Annotated[list[SecretStr], NoDecode]
 
 MIN_SECRET_LENGTH = 32
 
@@ -185,6 +186,127 @@ class Settings(BaseSettings):
         "`<data_dir>/secret_key`; production requires it.",
         json_schema_extra=_group("auth"),
     )
+    previous_secret_keys: SecretList = Field(
+        default_factory=list,
+        description="Earlier signing secrets (JSON list or comma separated) whose access tokens "
+        "still verify after a key rotation; drop one once the access token lifetime has passed.",
+        json_schema_extra=_group("auth"),
+    )
+    access_token_ttl_seconds: int = Field(
+        900,
+        ge=60,
+        le=86400,
+        description="Lifetime of an access token (JWT), in seconds.",
+        json_schema_extra=_group("auth"),
+    )
+    refresh_token_ttl_seconds: int = Field(
+        30 * 86400,
+        ge=300,
+        description="Absolute lifetime of a login session (a refresh-token family), in seconds; "
+        "rotation never extends it.",
+        json_schema_extra=_group("auth"),
+    )
+    registration_enabled: bool = Field(
+        True,
+        description="Allow anyone to create an account with `POST /api/v1/auth/register`.",
+        json_schema_extra=_group("auth"),
+    )
+    auth_cookies_enabled: bool = Field(
+        False,
+        description="Also send the tokens as HttpOnly cookies (browser sessions) and accept "
+        "them; unsafe requests authenticated by cookie need the `X-CSRF-Token` header.",
+        json_schema_extra=_group("auth"),
+    )
+
+    # --- rate limits ------------------------------------------------------------------------
+    rate_limit_enabled: bool = Field(
+        True,
+        description="Apply rate limits (memory, or Redis when `DOSSIER_REDIS_URL` is set).",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_default: str = Field(
+        "120/minute",
+        description="Requests per authenticated user (role `user`) to `/api/*`.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_moderator: str = Field(
+        "600/minute",
+        description="Requests per moderator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_admin: str = Field(
+        "1200/minute",
+        description="Requests per administrator.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_anonymous: str = Field(
+        "60/minute",
+        description="Requests per client address without valid credentials.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_register: str = Field(
+        "10/hour",
+        description="Registrations per client address.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_upload: str = Field(
+        "30/minute",
+        description="Document uploads per user.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_search: str = Field(
+        "60/minute",
+        description="Searches per user.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_login_account: str = Field(
+        "10/minute",
+        description="Login attempts per account (email), e.g. `10/minute`.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_login_address: str = Field(
+        "30/minute",
+        description="Login attempts per client address.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_refresh_account: str = Field(
+        "30/minute",
+        description="Token refreshes per account.",
+        json_schema_extra=_group("rate limits"),
+    )
+    rate_limit_refresh_address: str = Field(
+        "60/minute",
+        description="Token refreshes per client address.",
+        json_schema_extra=_group("rate limits"),
+    )
+
+    # --- api --------------------------------------------------------------------------------
+    require_if_match: bool = Field(
+        False,
+        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
+        "(428 without it).",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_ttl_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="How long an `Idempotency-Key` and its stored response are kept.",
+        json_schema_extra=_group("api"),
+    )
+    idempotency_lock_seconds: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="How long a key stays locked by a request that never finished "
+        "(a retry meanwhile gets 409).",
+        json_schema_extra=_group("api"),
+    )
+    api_v1_sunset: date = Field(
+        date(2027, 12, 31),
+        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
+        json_schema_extra=_group("api"),
+    )
 
     # --- jobs -------------------------------------------------------------------------------
     worker_concurrency: int = Field(
@@ -341,34 +463,6 @@ class Settings(BaseSettings):
         "dossier", description="`service.name` of the spans.", json_schema_extra=_group("tracing")
     )
 
-    # --- api --------------------------------------------------------------------------------
-    require_if_match: bool = Field(
-        False,
-        description="Require `If-Match` on PUT/PATCH/DELETE of resources with ETags "
-        "(428 without it).",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_ttl_hours: int = Field(
-        24,
-        ge=1,
-        le=24 * 30,
-        description="How long an `Idempotency-Key` and its stored response are kept.",
-        json_schema_extra=_group("api"),
-    )
-    idempotency_lock_seconds: int = Field(
-        60,
-        ge=1,
-        le=3600,
-        description="How long a key stays locked by a request that never finished "
-        "(a retry meanwhile gets 409).",
-        json_schema_extra=_group("api"),
-    )
-    api_v1_sunset: date = Field(
-        date(2027, 12, 31),
-        description="`Sunset` date announced on deprecated v1 routes (ISO date).",
-        json_schema_extra=_group("api"),
-    )
-
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO",
@@ -382,7 +476,35 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "cors_origins", "trusted_proxies", "trusted_hosts", "job_modules", mode="before"
+        "rate_limit_default",
+        "rate_limit_moderator",
+        "rate_limit_admin",
+        "rate_limit_anonymous",
+        "rate_limit_register",
+        "rate_limit_upload",
+        "rate_limit_search",
+        "rate_limit_login_account",
+        "rate_limit_login_address",
+        "rate_limit_refresh_account",
+        "rate_limit_refresh_address",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as `10/minute`: {value!r}") from exc
+        return value
+
+    @field_validator(
+        "cors_origins",
+        "trusted_proxies",
+        "trusted_hosts",
+        "previous_secret_keys",
+        "job_modules",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -457,6 +579,13 @@ class Settings(BaseSettings):
             problems.append("DOSSIER_SECRET_KEY is not set")
         elif len(self.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
             problems.append(f"DOSSIER_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+        if any(
+            len(key.get_secret_value()) < MIN_SECRET_LENGTH for key in self.previous_secret_keys
+        ):
+            problems.append(
+                "DOSSIER_PREVIOUS_SECRET_KEYS holds a key shorter than "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
         if self.is_sqlite and not self.allow_sqlite_in_production:
             problems.append(
                 "DOSSIER_DATABASE_URL points at SQLite "

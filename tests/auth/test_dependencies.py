@@ -62,7 +62,7 @@ async def test_missing_token_is_401_with_challenge(probe: httpx.AsyncClient) -> 
 
 async def test_garbage_token_is_401_invalid_token(probe: httpx.AsyncClient) -> None:
     response = await probe.get("/_probe/me", headers={"Authorization": "Bearer not.a.jwt"})
-    assert_problem(response, 401, "not_authenticated")
+    assert_problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
@@ -71,7 +71,7 @@ async def test_deactivated_user_is_rejected(
 ) -> None:
     user = await create_user(database, is_active=False)
     response = await probe.get("/_probe/me", headers=auth_headers(probe_app, user))
-    assert_problem(response, 401, "not_authenticated")
+    assert_problem(response, 401, "invalid_token")
 
 
 @pytest.mark.parametrize(

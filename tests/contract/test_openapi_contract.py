@@ -1,11 +1,15 @@
 """Schemathesis over the app's own OpenAPI document: every operation, all checks, stateful.
 
-New endpoints are covered automatically. Operations that need credentials get them from the
-schema's auth hook once authentication exists.
+New endpoints are covered automatically. Operations that need credentials get a bearer token
+from the schema's auth hook: an administrator is created directly in the database and a token
+issued for it (no Argon2 login per case, so the run stays fast); a 401 — after the fuzzer
+logged out, changed the password or deactivated that admin — makes a fresh one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -13,9 +17,14 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
+from sqlalchemy import delete
 
 from dossier.app import create_app
+from dossier.config import Settings
+from dossier.db.engine import create_database
+from dossier.models.user import Role, User
 from tests.conftest import _settings_for
+from tests.factories import create_user
 
 FUZZ_SETTINGS = hypothesis_settings(
     max_examples=60,
@@ -31,9 +40,55 @@ def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings = _settings_for(
         database_url, tmp_path_factory.mktemp("contract"), rate_limit_enabled=False
     )
-    return schemathesis.openapi.from_asgi(
-        "/openapi.json", create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    # Opaque values: any string fits the schema of a signed cursor or an `If-Match` ETag, yet
+    # one the server did not issue is malformed (400 invalid_cursor) or stale (412), not a
+    # rejected valid request.
+    acceptance = schema.config.checks.positive_data_acceptance
+    schema.config.checks.positive_data_acceptance = type(acceptance)(
+        expected_statuses=[*acceptance.expected_statuses, "400", "412"]
     )
+
+    def new_admin_token() -> str:
+        async def make() -> str:
+            database = create_database(settings)
+            try:
+                user = await create_user(database, role=Role.ADMIN)
+            finally:
+                await database.dispose()
+            AUTH_USERS.add(user.id)
+            token, _claims = app.state.token_codec.issue(
+                subject=user.id, role=user.role, version=user.token_version
+            )
+            return str(token)
+
+        # Hypothesis calls this from the test's own (synchronous) thread, where no loop runs.
+        return asyncio.run(make())
+
+    @schema.auth()
+    class AdminBearer:
+        def get(self, case: schemathesis.Case, context: Any) -> str:
+            return new_admin_token()
+
+        def set(self, case: schemathesis.Case, data: str, context: Any) -> None:
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Bearer {data}"
+
+    schema.forget_users = lambda: asyncio.run(_delete_users_except(settings, AUTH_USERS))
+    return schema
+
+
+AUTH_USERS: set[uuid.UUID] = set()
+
+
+async def _delete_users_except(settings: Settings, keep: set[uuid.UUID]) -> None:
+    database = create_database(settings)
+    try:
+        async with database.writer_sessionmaker() as session, session.begin():
+            await session.execute(delete(User).where(User.id.not_in(keep)))
+    finally:
+        await database.dispose()
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -61,7 +116,15 @@ def _operations_with_input(api: Any) -> list[str]:
 def test_stateful_workflows_conform(api: Any) -> None:
     from schemathesis.core.errors import NoLinksFound
 
-    workflow = api.as_state_machine()
+    class Workflow(api.as_state_machine()):  # type: ignore[misc]
+        def teardown(self) -> None:
+            # Each example starts from the same data, so registering an email that an
+            # earlier example used does not turn a 201 into a 409 (hypothesis replays runs
+            # and needs them to behave alike).
+            api.forget_users()
+            super().teardown()
+
+    workflow = Workflow
     try:
         workflow.run(
             settings=hypothesis_settings(

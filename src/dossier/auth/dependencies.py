@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from dossier.auth.cookies import ACCESS_COOKIE, check_csrf
 from dossier.auth.principal import Principal
+from dossier.auth.runtime import AuthRuntime
 from dossier.auth.service import authenticate_access_token
 from dossier.core.errors import Forbidden, NotAuthenticated
 from dossier.db.session import SessionDep
@@ -18,17 +20,66 @@ from dossier.models.user import Role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
+def get_auth_runtime(request: Request) -> AuthRuntime:
+    runtime: AuthRuntime = request.app.state.auth
+    return runtime
+
+
+AuthRuntimeDep = Annotated[AuthRuntime, Depends(get_auth_runtime)]
+
+
+def client_address(request: Request) -> str:
+    # The peer address; resolving X-Forwarded-For from trusted proxies belongs to the
+    # proxy-headers middleware, which rewrites the scope's client before this runs.
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+async def _authenticate(
+    request: Request, session: SessionDep, runtime: AuthRuntime, bearer: str | None
+) -> Principal | None:
+    token = bearer
+    if not token and runtime.cookies_enabled:
+        token = request.cookies.get(ACCESS_COOKIE)
+        if token:
+            # A browser sends cookies on cross-site requests too: prove the page is ours.
+            check_csrf(request)
+    if not token:
+        return None
+    return await authenticate_access_token(session, runtime, token)
+
+
 async def get_principal(
     request: Request,
     session: SessionDep,
+    runtime: AuthRuntimeDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
-    if not token:
+    principal = await _authenticate(request, session, runtime, token)
+    if principal is None:
+        # RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
         raise NotAuthenticated("Send a bearer access token.")
-    return await authenticate_access_token(session, request.app.state.token_codec, token)
+    return principal
+
+
+async def get_optional_principal(
+    request: Request, session: SessionDep, runtime: AuthRuntimeDep
+) -> Principal | None:
+    """For logout: the access token is optional, but a presented one must be valid.
+    Not declared in OpenAPI as security, because the operation works without it."""
+    authorization = request.headers.get("Authorization")
+    bearer: str | None = None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            bearer = value.strip()
+    return await _authenticate(request, session, runtime, bearer)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
 def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:

@@ -13,6 +13,7 @@ class Principal:
     user_id: uuid.UUID
     role: Role
     token_id: str | None = None  # the access token's `jti`, for logout's deny-list
+    token_expires_at: int | None = None  # its `exp`: how long the deny-list must remember it
 
     @property
     def is_moderator(self) -> bool:

@@ -63,6 +63,9 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str | None] = None
     default_detail: ClassVar[str] = "The request could not be processed."
+    # Most errors undo the unit of work. A few record a security decision that must outlive
+    # the refusal (a revoked refresh-token family after reuse): those set this.
+    persist_changes: ClassVar[bool] = False
 
     def __init__(
         self,

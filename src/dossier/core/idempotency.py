@@ -319,6 +319,12 @@ async def idempotency_key_header(
                 "Makes the request safe to retry: a repeat with the same key replays the first "
                 "response (`Idempotent-Replayed: true`) for 24 hours. 1-255 characters."
             ),
+            # Documented only: the route checks it itself to answer 400 (not 422).
+            json_schema_extra={
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+                "pattern": r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
+            },
         ),
     ] = None,
 ) -> None:

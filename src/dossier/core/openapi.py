@@ -71,7 +71,7 @@ def install_openapi(app: FastAPI) -> None:
             components[name] = definition
         components["Problem"] = problem_schemas
 
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for method, operation in path_item.items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
@@ -88,6 +88,21 @@ def install_openapi(app: FastAPI) -> None:
                             status,
                             {"description": status_title(int(status)), "content": _problem_ref()},
                         )
+                if path.startswith("/api/"):
+                    # Every API operation is rate limited (middleware/rate_limit.py).
+                    responses.setdefault(
+                        "429",
+                        {
+                            "description": "Too Many Requests (see `Retry-After`)",
+                            "content": _problem_ref(),
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds to wait before retrying.",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                        },
+                    )
                 responses.setdefault(
                     "500", {"description": "Internal Server Error", "content": _problem_ref()}
                 )

@@ -250,6 +250,14 @@ def _after(
     return or_(column > value, and_(column == value, id_column > last_id), column.is_(None))
 
 
+def order_by(sorting: Sorting, order: SortOrder) -> list[ColumnElement[Any]]:
+    """The ORDER BY of a list: the sort field (NULL as greatest), then the id."""
+    column = sorting.fields[order.field]
+    if order.descending:
+        return [column.desc().nulls_first(), sorting.id_column.desc()]
+    return [column.asc().nulls_last(), sorting.id_column.asc()]
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[T],
@@ -268,10 +276,7 @@ async def paginate(
     """
     column = sorting.fields[order.field]
     id_column = sorting.id_column
-    if order.descending:
-        ordering = [column.desc().nulls_first(), id_column.desc()]
-    else:
-        ordering = [column.asc().nulls_last(), id_column.asc()]
+    ordering = order_by(sorting, order)
     bound = _fingerprint(filters, scope)
 
     if params.page is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dossier.core.errors import DomainError
 from dossier.db.engine import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,6 +29,12 @@ async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         request.state.unit_of_work = session
         try:
             yield session
+        except DomainError as exc:
+            if exc.persist_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
         except BaseException:
             await session.rollback()
             raise

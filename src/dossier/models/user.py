@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dossier.db.base import Base, TimestampMixin, new_id
@@ -29,7 +29,12 @@ _ROLE_RANK = {Role.USER: 0, Role.MODERATOR: 1, Role.ADMIN: 2}
 
 class User(TimestampMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role_valid"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role_valid"),
+        # The user list's filters and its order.
+        Index("ix_users_role_is_active", "role", "is_active"),
+        Index("ix_users_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     # Stored normalised (trimmed, lower case), so uniqueness is case-insensitive everywhere.
@@ -38,6 +43,9 @@ class User(TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.USER.value)
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped when the password changes, the account is deactivated or the user logs out
+    # everywhere; access tokens carry it (`ver`), so every older token stops working at once.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:  # never print the hash
         return f"User(id={self.id!s}, role={self.role})"

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from dossier.config import Settings
-from dossier.core.security.passwords import (
-    PasswordPolicyError,
-    check_password_policy,
-    hash_password,
-)
+from dossier.core.security.passwords import PasswordPolicyError, check_password_policy
 from dossier.db.engine import create_database
-from dossier.models.user import Role, User
+from dossier.models.user import Role
+from dossier.users.errors import EmailTaken
+from dossier.users.service import create_user
 
 
 class AdminCreationError(RuntimeError):
     pass
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def create_admin_user(
@@ -30,9 +22,7 @@ async def create_admin_user(
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        email = normalise_email(
-            validate_email(email.strip(), check_deliverability=False).normalized
-        )
+        email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise AdminCreationError(f"invalid email: {exc}") from exc
     try:
@@ -43,16 +33,18 @@ async def create_admin_user(
     database = create_database(settings)
     try:
         async with database.writer_sessionmaker() as session, session.begin():
-            existing = await session.scalar(select(User.id).where(User.email == email))
-            if existing is not None:
-                raise AdminCreationError(f"a user with email {email} already exists")
-            user = User(
-                email=email,
-                display_name=(display_name or email.split("@", 1)[0])[:100],
-                role=Role.ADMIN.value,
-                password_hash=await hash_password(password),
-            )
-            session.add(user)
+            try:
+                user = await create_user(
+                    session,
+                    email=email,
+                    password=password,
+                    display_name=(display_name or email.split("@", 1)[0])[:100],
+                    role=Role.ADMIN,
+                )
+            except EmailTaken as exc:
+                raise AdminCreationError(
+                    f"a user with email {email.lower()} already exists"
+                ) from exc
         return user.id
     finally:
         await database.dispose()

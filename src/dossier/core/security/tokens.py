@@ -18,6 +18,7 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
 ISSUER = "dossier"
 AUDIENCE = "dossier-api"
 DEFAULT_ACCESS_TTL = timedelta(minutes=15)
+ACCESS_KEY_LABEL = "jwt-access"
 
 
 class InvalidToken(Exception):
@@ -39,6 +40,9 @@ class AccessClaims:
     role: str
     token_id: str
     expires_at: int
+    # The user's session version when the token was issued: changing the password,
+    # deactivation and "log out everywhere" bump it, which ends every older token at once.
+    version: int = 0
 
 
 class AccessTokenCodec:
@@ -56,7 +60,23 @@ class AccessTokenCodec:
         self._signing_key = signing_key
         self._keys = {key_id(key): key for key in [signing_key, *(verification_keys or [])]}
 
-    def issue(self, *, subject: uuid.UUID, role: str) -> tuple[str, AccessClaims]:
+    @classmethod
+    def from_secrets(
+        cls, current: str, previous: list[str] | None = None, *, ttl: timedelta = DEFAULT_ACCESS_TTL
+    ) -> AccessTokenCodec:
+        """Sign with a key derived from ``current``; keys derived from ``previous`` secrets
+        still verify (key rotation: keep an old secret until its tokens have expired)."""
+        return cls(
+            derive_key(current, ACCESS_KEY_LABEL),
+            ttl=ttl,
+            verification_keys=[derive_key(secret, ACCESS_KEY_LABEL) for secret in previous or []],
+        )
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
+    def issue(self, *, subject: uuid.UUID, role: str, version: int = 0) -> tuple[str, AccessClaims]:
         now = utcnow()
         expires = now + self.ttl
         claims = AccessClaims(
@@ -64,6 +84,7 @@ class AccessTokenCodec:
             role=role,
             token_id=uuid.uuid4().hex,
             expires_at=int(expires.timestamp()),
+            version=version,
         )
         payload: dict[str, Any] = {
             "sub": str(subject),
@@ -75,6 +96,7 @@ class AccessTokenCodec:
             "aud": AUDIENCE,
             "jti": claims.token_id,
             "typ": ACCESS_TOKEN_TYPE,
+            "ver": version,
         }
         token = jwt.encode(
             payload, self._signing_key, algorithm=ALGORITHM, headers={"kid": self._signing_kid}
@@ -99,7 +121,18 @@ class AccessTokenCodec:
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 options={
-                    "require": ["sub", "role", "iat", "nbf", "exp", "iss", "aud", "jti", "typ"]
+                    "require": [
+                        "sub",
+                        "role",
+                        "iat",
+                        "nbf",
+                        "exp",
+                        "iss",
+                        "aud",
+                        "jti",
+                        "typ",
+                        "ver",
+                    ]
                 },
             )
         except jwt.PyJWTError as exc:
@@ -110,9 +143,13 @@ class AccessTokenCodec:
             subject = uuid.UUID(str(payload["sub"]))
         except ValueError as exc:
             raise InvalidToken("bad subject") from exc
+        version = payload["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise InvalidToken("bad version")
         return AccessClaims(
             subject=subject,
             role=str(payload["role"]),
             token_id=str(payload["jti"]),
             expires_at=int(payload["exp"]),
+            version=version,
         )

@@ -1,0 +1,101 @@
+"""Every query of users. Who may see whom is decided in one place: :func:`readable_by`."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dossier.auth.principal import Principal
+from dossier.core.pagination import CursorCodec, PageParams, PageResult, Sorting, paginate
+from dossier.models.user import Role, User
+
+
+def readable_by(principal: Principal) -> Select[User]:
+    """Moderators and admins see every user; a user sees only themself."""
+    statement = select(User)
+    if not principal.is_moderator:
+        statement = statement.where(User.id == principal.user_id)
+    return statement
+
+
+async def get_readable(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID
+) -> User | None:
+    result = await session.scalars(readable_by(principal).where(User.id == user_id))
+    return result.one_or_none()
+
+
+async def get_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.scalars(select(User).where(User.email == email))
+    return result.one_or_none()
+
+
+async def email_exists(session: AsyncSession, email: str) -> bool:
+    return (await session.scalar(select(User.id).where(User.email == email))) is not None
+
+
+USER_SORTING = Sorting(
+    fields={"created_at": User.created_at, "email": User.email},
+    id_column=User.id,
+    default="created_at",
+)
+
+
+async def list_readable(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    role: Role | None,
+    is_active: bool | None,
+    email_prefix: str | None,
+    params: PageParams,
+    sort: str | None,
+    codec: CursorCodec,
+) -> PageResult[User]:
+    statement = readable_by(principal)
+    if role is not None:
+        statement = statement.where(User.role == role.value)
+    if is_active is not None:
+        statement = statement.where(User.is_active.is_(is_active))
+    if email_prefix:
+        escaped = email_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(User.email.like(f"{escaped}%", escape="\\"))
+    return await paginate(
+        session,
+        statement,
+        params=params,
+        sorting=USER_SORTING,
+        order=USER_SORTING.parse(sort),
+        codec=codec,
+        filters={"role": role, "is_active": is_active, "email_prefix": email_prefix},
+        # Moderators and plain users see different lists: a cursor is bound to its viewer's.
+        scope=f"users:{'all' if principal.is_moderator else principal.user_id}",
+    )
+
+
+async def other_active_admins(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """How many active admins there are besides ``user_id``. The rows are locked on
+    PostgreSQL (SQLite writers are serialised already), so two admins demoting each other
+    at once cannot both succeed."""
+    ids = await session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user_id)
+        .with_for_update()
+    )
+    return len(list(ids))
+
+
+async def add(session: AsyncSession, user: User) -> None:
+    session.add(user)
+    await session.flush()
+
+
+async def delete_user(session: AsyncSession, user: User) -> None:
+    await session.delete(user)
+    await session.flush()
