@@ -46,7 +46,7 @@ format: $(VENV)/.synced ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests migrations bench deploy
 	$(VENV)/bin/ruff format src tests migrations bench deploy
 
-bench: $(VENV)/.synced ## Run the benchmarks (wrk; writes docs/performance.md)
+bench: $(VENV)/.synced ## Run the benchmarks, or BENCH="jobs" (writes docs/performance.md)
 	$(VENV)/bin/python -m bench.run $(BENCH)
 
 clean: ## Remove the virtualenvs and caches (keeps var/ data)

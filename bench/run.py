@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SCENARIOS = ["middleware", "tasks", "documents"]
+SCENARIOS = ["middleware", "tasks", "jobs", "documents"]
 
 
 def main() -> None:

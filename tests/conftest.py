@@ -93,6 +93,8 @@ def _settings_for(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "redis_key_prefix": f"dossier-test:{SESSION_TAG}:",
         "secret_key": TEST_SECRET,
         "log_level": "DEBUG",
+        # Tests start workers explicitly; the API process runs none unless a test asks.
+        "worker_concurrency": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -33,6 +33,9 @@ from dossier.documents.endpoints import router as documents_router
 from dossier.documents.service import sweep_temporary_files
 from dossier.health.endpoints import metrics_router
 from dossier.health.endpoints import router as health_router
+from dossier.jobs import Worker, import_handler_modules
+from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
+from dossier.jobs_api.endpoints import router as jobs_router
 from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.body_limit import BodyLimitMiddleware
 from dossier.middleware.deprecation import DeprecationMiddleware
@@ -52,6 +55,15 @@ from dossier.users.endpoints import router as users_router
 logger = structlog.get_logger("dossier.app")
 
 OPENAPI_URL = "/openapi.json"
+
+# Modules whose @job_handler decorators register the job kinds (domain packages' jobs.py).
+# The API process needs them to enqueue; workers to run. DOSSIER_JOB_MODULES adds more.
+JOB_HANDLER_MODULES: tuple[str, ...] = ()
+
+
+def import_job_handlers(settings: Settings, extra: list[str] | None = None) -> None:
+    import_handler_modules([*JOB_HANDLER_MODULES, *settings.job_modules, *(extra or [])])
+
 
 DESCRIPTION = """
 Dossier is a work API for teams: users and roles, tasks, documents that are processed in the
@@ -99,9 +111,18 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             database=database.dialect,
             redis=redis is not None,
         )
+        worker: Worker | None = None
+        if settings.worker_concurrency > 0:
+            worker = Worker(
+                database=database, settings=settings, concurrency=settings.worker_concurrency
+            )
+            await worker.start()
+        app.state.worker = worker
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if metrics_server is not None:
                 metrics_server.shutdown()
             await cache.close()
@@ -130,6 +151,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         from dossier.core.tracing import create_tracer_provider
 
         tracer_provider = create_tracer_provider(settings)
+    import_job_handlers(settings)
 
     docs = settings.docs_enabled
     app = FastAPI(
@@ -164,6 +186,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(tasks_v1_router)
     app.include_router(task_lists_router)
     app.include_router(tasks_v2_router)
+    app.include_router(jobs_router)
+    app.include_router(jobs_admin_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 

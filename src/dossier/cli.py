@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,8 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 documents_app = typer.Typer(help="Import and re-index documents.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
+jobs_app = typer.Typer(help="Inspect and manage background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 idempotency_app = typer.Typer(help="Stored Idempotency-Key outcomes.", no_args_is_help=True)
 app.add_typer(idempotency_app, name="idempotency")
 
@@ -234,6 +237,125 @@ async def _reindex(settings: Settings, *, index_only: bool) -> int:
     finally:
         await storage.close()
         await database.dispose()
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 4,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option("--kinds", help="Only these kinds (repeat or comma separated)."),
+    ] = None,
+    modules: Annotated[
+        list[str] | None,
+        typer.Option("--import", help="Extra modules registering job kinds [DOSSIER_JOB_MODULES]."),
+    ] = None,
+) -> None:
+    """Run job workers until SIGTERM (drains) or a second SIGTERM (releases at once)."""
+    from dossier.app import import_job_handlers
+    from dossier.core.logging import configure_logging
+    from dossier.db.engine import create_database
+    from dossier.jobs import Worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)
+    import_job_handlers(settings, _split(modules))
+
+    async def run() -> None:
+        database = create_database(settings)
+        try:
+            await Worker(
+                database=database,
+                settings=settings,
+                concurrency=concurrency,
+                kinds=_split(kinds) or None,
+            ).run()
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """List jobs, dead letters first, then newest first."""
+    from rich.table import Table
+
+    from dossier.jobs.admin import list_jobs
+
+    rows = asyncio.run(list_jobs(_settings(), status=status, kind=kind, limit=limit))
+    table = Table("id", "kind", "status", "attempts", "created_at", "last_error")
+    for job in rows:
+        table.add_row(
+            str(job.id),
+            job.kind,
+            job.status,
+            f"{job.attempts}/{job.max_attempts}",
+            job.created_at.isoformat(timespec="seconds"),
+            (job.last_error or "")[:60],
+        )
+    Console().print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: Annotated[str, typer.Argument(help="The job's id.")]) -> None:
+    """Print one job as JSON."""
+    import json
+
+    from dossier.jobs.admin import job_as_dict, show_job
+
+    job = asyncio.run(show_job(_settings(), _job_uuid(job_id)))
+    if job is None:
+        console.print(f"[red]no job {job_id}[/red]")
+        raise typer.Exit(1)
+    print(json.dumps(job_as_dict(job), indent=2, default=str))
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[str, typer.Argument(help="The job's id.")]) -> None:
+    """Queue a failed or dead job again with fresh attempts."""
+    from dossier.jobs.admin import retry_job
+
+    if not asyncio.run(retry_job(_settings(), _job_uuid(job_id))):
+        console.print(f"[red]job {job_id} does not exist or is not failed/dead[/red]")
+        raise typer.Exit(1)
+    console.print(f"job {job_id} queued again")
+
+
+@jobs_app.command("purge")
+def jobs_purge(
+    older_than_days: Annotated[
+        float | None,
+        typer.Option(min=0, help="Age of finished jobs to delete [DOSSIER_JOB_RETENTION_DAYS]."),
+    ] = None,
+) -> None:
+    """Delete finished jobs older than the retention now (workers also do it on a schedule)."""
+    from dossier.jobs.admin import purge_jobs
+
+    settings = _settings()
+    days = settings.job_retention_days if older_than_days is None else older_than_days
+    count = asyncio.run(purge_jobs(settings, older_than_days=days))
+    console.print(f"purged {count} finished job(s)")
+
+
+def _job_uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        console.print(f"[red]not a job id: {value}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @idempotency_app.command("purge")

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists come from the environment as JSON (`["a", "b"]`) or comma separated (`a, b`).
@@ -382,6 +382,127 @@ class Settings(BaseSettings):
         json_schema_extra=_group("api"),
     )
 
+    # --- jobs -------------------------------------------------------------------------------
+    worker_concurrency: int = Field(
+        2,
+        ge=0,
+        description="Job worker tasks inside `dossier serve`; 0 = none (run `dossier worker`).",
+        json_schema_extra=_group("jobs"),
+    )
+    job_modules: StrList = Field(
+        default_factory=list,
+        description="Extra Python modules that register job kinds, imported by every worker.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_batch_size: int = Field(
+        50,
+        ge=1,
+        le=1000,
+        description="Most jobs a worker claims, or completes, in one transaction.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_prefetch: int = Field(
+        0,
+        ge=0,
+        description="Jobs a worker may hold claimed beyond its concurrency (no-op heavy loads).",
+        json_schema_extra=_group("jobs"),
+    )
+    job_poll_interval: float = Field(
+        1.0,
+        gt=0,
+        description="Seconds an idle worker waits before polling when no wake-up arrives.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_notify: bool = Field(
+        True,
+        description="PostgreSQL: LISTEN/NOTIFY wake-ups (polling remains the fallback).",
+        json_schema_extra=_group("jobs"),
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a claim holds a job without a heartbeat.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_heartbeat_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds between lease extensions; keep well below the lease.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_reaper_interval: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds between sweeps that return expired leases to the queue.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_max_attempts: int = Field(
+        5,
+        ge=1,
+        description="Attempts before a job is dead, for kinds that do not set their own.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_timeout_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Time limit of one attempt, for kinds that do not set their own.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_backoff_base_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Retry backoff: full jitter over base * 2^(attempt-1) …",
+        json_schema_extra=_group("jobs"),
+    )
+    job_backoff_max_seconds: float = Field(
+        600.0,
+        ge=0,
+        description="… capped at this many seconds.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_shutdown_grace_seconds: float = Field(
+        25.0,
+        ge=0,
+        description="On SIGTERM, how long running jobs may finish before they are released.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_cpu_processes: int = Field(
+        2,
+        ge=1,
+        description="Processes in the pool for CPU-heavy handler work (`ctx.run_cpu`).",
+        json_schema_extra=_group("jobs"),
+    )
+    job_retention_days: float = Field(
+        14.0,
+        ge=0,
+        description="Finished jobs older than this are purged; 0 keeps them forever.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_purge_interval: float = Field(
+        3600.0,
+        gt=0,
+        description="Seconds between retention purges (run by the workers).",
+        json_schema_extra=_group("jobs"),
+    )
+    job_events_poll_interval: float = Field(
+        0.5,
+        gt=0,
+        description="How often `GET /jobs/{id}/events` looks for changes.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_events_keepalive_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds between SSE keep-alive comments.",
+        json_schema_extra=_group("jobs"),
+    )
+    job_events_max_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="Longest an SSE stream stays open; clients reconnect.",
+        json_schema_extra=_group("jobs"),
+    )
+
     # --- metrics ----------------------------------------------------------------------------
     metrics_enabled: bool = Field(
         True, description="Serve Prometheus metrics.", json_schema_extra=_group("metrics")
@@ -452,7 +573,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cors_origins", "trusted_proxies", "trusted_hosts", "previous_secret_keys", mode="before"
+        "cors_origins",
+        "trusted_proxies",
+        "trusted_hosts",
+        "previous_secret_keys",
+        "job_modules",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -461,6 +587,15 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        # A heartbeat slower than the lease would let healthy jobs' leases expire.
+        if self.job_heartbeat_seconds >= self.job_lease_seconds:
+            raise ValueError(
+                "DOSSIER_JOB_HEARTBEAT_SECONDS must be shorter than DOSSIER_JOB_LEASE_SECONDS"
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

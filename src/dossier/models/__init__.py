@@ -2,6 +2,7 @@
 
 from dossier.models.document import Document, DocumentChunk, DocumentStatus, DocumentType
 from dossier.models.idempotency import IdempotencyRecord
+from dossier.models.job import Job, JobStatus
 from dossier.models.refresh_token import RefreshToken
 from dossier.models.task import Priority, Tag, Task, task_tags
 from dossier.models.user import Role, User
@@ -12,6 +13,8 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "IdempotencyRecord",
+    "Job",
+    "JobStatus",
     "Priority",
     "RefreshToken",
     "Role",

@@ -1,0 +1,1 @@
+"""The jobs API: read, follow (SSE), retry and cancel background jobs."""
