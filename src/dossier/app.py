@@ -58,7 +58,7 @@ OPENAPI_URL = "/openapi.json"
 
 # Modules whose @job_handler decorators register the job kinds (domain packages' jobs.py).
 # The API process needs them to enqueue; workers to run. DOSSIER_JOB_MODULES adds more.
-JOB_HANDLER_MODULES: tuple[str, ...] = ()
+JOB_HANDLER_MODULES: tuple[str, ...] = ("dossier.documents.jobs",)
 
 
 def import_job_handlers(settings: Settings, extra: list[str] | None = None) -> None:

@@ -34,6 +34,8 @@ from dossier.documents.schemas import (
     DocumentStatusName,
     DocumentText,
     DocumentTypeName,
+    IngestAccepted,
+    JobSummary,
 )
 from dossier.documents.upload import receive_upload
 
@@ -74,8 +76,13 @@ DocumentSort = StrEnum(  # type: ignore[misc]
     status_code=201,
     response_model=DocumentRead,
     summary="Upload a document (multipart: `file`, optional `title`)",
+    description="201 with the document; with `ingest=true` also enqueues ingestion and answers "
+    "202 with `Location` of the job (the document's own URL in `Content-Location`).",
     openapi_extra=_UPLOAD_BODY,
-    responses=problem_responses(400, 401, 409, 413, 415, 422),
+    responses={
+        202: {"model": DocumentRead, "description": "Uploaded; ingestion enqueued"},
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
 )
 async def upload_document(
     request: Request,
@@ -83,6 +90,9 @@ async def upload_document(
     session: SessionDep,
     principal: CurrentPrincipal,
     storage: StorageDep,
+    ingest: Annotated[
+        bool, Query(description="Also enqueue ingestion (202 with the job's Location).")
+    ] = False,
 ) -> Any:
     settings: Settings = request.app.state.settings
     upload = await receive_upload(
@@ -91,7 +101,13 @@ async def upload_document(
     document = await service.upload_document(
         session, principal, upload=upload, storage=storage, settings=settings
     )
-    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    if ingest:
+        job = await service.request_ingest(session, principal, document_id=document.id)
+        response.status_code = 202
+        response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+        response.headers["Content-Location"] = f"/api/v1/documents/{document.id}"
+    else:
+        response.headers["Location"] = f"/api/v1/documents/{document.id}"
     set_etag(response, etag_for(document.id, document.version))
     return document
 
@@ -149,7 +165,11 @@ async def get_document(
     if not_modified(if_none_match, etag):
         return not_modified_response(etag)
     set_etag(response, etag)
-    return document
+    body = DocumentRead.model_validate(document)
+    job = await service.latest_job(session, document)
+    if job is not None:
+        body.latest_job = JobSummary.model_validate(job)
+    return body
 
 
 @router.get(
@@ -255,3 +275,23 @@ async def delete_document(
     for key in keys:
         background.add_task(storage.delete, key)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{document_id}/ingest",
+    status_code=202,
+    response_model=IngestAccepted,
+    summary="Extract, chunk and index the document in the background",
+    description="Answers at once with the job (`Location: /api/v1/jobs/{id}`); a job already "
+    "waiting for this document is returned instead of a second one.",
+    responses=problem_responses(401, 403, 404),
+)
+async def ingest_document(
+    document_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> IngestAccepted:
+    job = await service.request_ingest(session, principal, document_id=document_id)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return IngestAccepted(job_id=job.id, status=job.status)

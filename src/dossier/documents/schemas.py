@@ -12,6 +12,17 @@ DocumentStatusName = Literal["uploaded", "processing", "ready", "failed"]
 DocumentTypeName = Literal["pdf", "text", "markdown", "html", "docx"]
 
 
+class JobSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    status: str
+    progress: int
+    last_error: str | None
+    finished_at: datetime | None
+
+
 class DocumentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,6 +43,9 @@ class DocumentRead(BaseModel):
     text_chars: int | None = Field(description="Characters of extracted text.")
     warnings: list[str] = Field(description="Problems met while extracting text.")
     latest_job_id: uuid.UUID | None = Field(description="The last ingestion job.")
+    latest_job: JobSummary | None = Field(
+        default=None, description="The last ingestion job's state (single-document reads)."
+    )
     ingested_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -41,3 +55,8 @@ class DocumentText(BaseModel):
     document_id: uuid.UUID
     page_count: int | None
     text: str
+
+
+class IngestAccepted(BaseModel):
+    job_id: uuid.UUID
+    status: str = Field(description="The job's status (`queued`, or `running` if already taken).")

@@ -28,9 +28,14 @@ from dossier.documents.errors import (
 )
 from dossier.documents.repository import DocumentFilters
 from dossier.documents.upload import ReceivedUpload
+from dossier.jobs import enqueue
 from dossier.models.document import Document, DocumentStatus, DocumentType
+from dossier.models.job import Job, JobStatus
 
 logger = structlog.get_logger("dossier.documents")
+
+INGEST_KIND = "documents.ingest"
+ACTIVE_JOB_STATUSES = frozenset({JobStatus.QUEUED.value, JobStatus.RUNNING.value})
 
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|;]+")
 
@@ -192,3 +197,37 @@ def sweep_temporary_files(
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+async def request_ingest(
+    session: AsyncSession, principal: Principal, *, document_id: uuid.UUID
+) -> Job:
+    """Enqueue ingestion in the caller's unit of work; a job already waiting is reused."""
+    document = await get_document(session, principal, document_id=document_id)
+    if not principal.is_admin and document.owner_id != principal.user_id:
+        raise Forbidden("Only the owner or an administrator may ingest a document.")
+    return await _enqueue_ingest(session, document)
+
+
+async def _enqueue_ingest(session: AsyncSession, document: Document) -> Job:
+    if document.latest_job_id is not None:
+        current = await session.get(Job, document.latest_job_id)
+        if current is not None and current.status in ACTIVE_JOB_STATUSES:
+            return current
+    job = await enqueue(
+        session,
+        kind=INGEST_KIND,
+        payload={"document_id": str(document.id)},
+        owner_id=document.owner_id,
+        dedupe_key=f"ingest:{document.id}:{document.version}",
+    )
+    document.latest_job_id = job.id
+    document.version += 1
+    await session.flush()
+    return job
+
+
+async def latest_job(session: AsyncSession, document: Document) -> Job | None:
+    if document.latest_job_id is None:
+        return None
+    return await session.get(Job, document.latest_job_id)
