@@ -17,13 +17,20 @@ from pydantic import (
     model_validator,
 )
 
+from dossier.core.schemas import NO_CONTROL_CHARACTERS, drop_null_from_schema
 from dossier.models.task import PriorityLabel, Task
 
 MAX_TAGS = 20
 
 TagName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=50,
+        pattern=NO_CONTROL_CHARACTERS,
+    ),
 ]
 
 
@@ -37,8 +44,13 @@ TagList = Annotated[
     AfterValidator(_unique),
 ]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Title = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS
+    ),
+]
+Description = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_CONTROL_CHARACTERS)]
 
 
 NULLABLE = frozenset({"due_at", "assignee_id"})
@@ -83,7 +95,7 @@ class TaskReplace(TaskCreate):
 class TaskUpdate(BaseModel):
     """PATCH: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=drop_null_from_schema(NULLABLE))
 
     title: Title | None = None
     description: Description | None = None

@@ -8,8 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from dossier.core.schemas import drop_null_from_schema
 from dossier.models.task import PriorityLabel, Task
-from dossier.tasks.schemas import Description, TagList, Title, UtcDatetime, reject_nulls
+from dossier.tasks.schemas import (
+    NULLABLE,
+    Description,
+    TagList,
+    Title,
+    UtcDatetime,
+    reject_nulls,
+)
 
 Status = Literal["open", "done"]
 
@@ -90,7 +98,7 @@ class TaskCreateV2(BaseModel):
 
 
 class TaskUpdateV2(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=drop_null_from_schema(NULLABLE))
 
     title: Title | None = None
     description: Description | None = None
