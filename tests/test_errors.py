@@ -152,3 +152,29 @@ async def test_openapi_declares_problem_schema_not_fastapi_default(
         assert content["application/problem+json"]["schema"]["$ref"] == (
             "#/components/schemas/Problem"
         )
+
+
+async def test_control_characters_in_text_are_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "nul@example.com",
+            "password": "a long passphrase",
+            "display_name": "a\x00b",
+        },
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    assert ["body", "display_name"] in [error["loc"] for error in body["errors"]]
+
+
+@pytest.mark.postgres
+async def test_values_the_database_refuses_are_422_without_sql(
+    probe_app: FastAPI, probe: httpx.AsyncClient
+) -> None:
+    @probe_app.post("/_probe/nul")
+    async def nul(session: SessionDep) -> None:
+        await session.execute(text("SELECT CAST(:value AS text)"), {"value": "a\x00b"})
+
+    response = await probe.post("/_probe/nul")
+    assert_problem(response, 422, "invalid_value")
+    assert "SELECT" not in response.text

@@ -289,7 +289,11 @@ def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_events_stream_until_a_terminal_state(make_settings: Any, database: Database) -> None:
-    from asgi_lifespan import LifespanManager
+    """A real server and a streaming client: each change is made only after the stream has
+    shown the previous state, so the test follows the stream instead of guessing timings."""
+    import socket
+
+    import uvicorn
 
     from dossier.app import create_app
 
@@ -299,46 +303,57 @@ async def test_events_stream_until_a_terminal_state(make_settings: Any, database
     stranger = await create_user(database)
     job = await _job(database, owner)
 
-    async def progress_then_finish() -> None:
-        await asyncio.sleep(0.15)
+    async def set_state(**values: Any) -> None:
         async with database.writer_sessionmaker() as session, session.begin():
             await session.execute(
-                update(Job)
-                .where(Job.id == job.id)
-                .values(status="running", progress=30, attempts=1, updated_at=utcnow())
-            )
-        await asyncio.sleep(0.15)
-        async with database.writer_sessionmaker() as session, session.begin():
-            await session.execute(
-                update(Job)
-                .where(Job.id == job.id)
-                .values(status="succeeded", progress=100, updated_at=utcnow())
+                update(Job).where(Job.id == job.id).values(updated_at=utcnow(), **values)
             )
 
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            changer = asyncio.create_task(progress_then_finish())
-            async with asyncio.timeout(20):
-                response = await client.get(
-                    f"/api/v1/jobs/{job.id}/events", headers=auth_headers(app, owner)
-                )
-            await changer
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            assert response.headers["x-accel-buffering"] == "no"
-            assert response.headers["cache-control"] == "no-cache"
-            events = _events(response.text)
-            statuses = [data.get("status") for name, data in events if name == "status"]
-            assert statuses[0] == "queued"
-            assert "running" in statuses
-            assert statuses[-1] == "succeeded"
-            assert events[-1][0] == "end"
-            assert ": keep-alive" in response.text
-            hidden = await client.get(
-                f"/api/v1/jobs/{job.id}/events", headers=auth_headers(app, stranger)
-            )
-            assert_problem(hidden, 404, "job_not_found")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:  # noqa: ASYNC110  (uvicorn offers no start event)
+                await asyncio.sleep(0.01)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                url = f"/api/v1/jobs/{job.id}/events"
+                statuses: list[str] = []
+                names: list[str] = []
+                keepalive = False
+                async with client.stream("GET", url, headers=auth_headers(app, owner)) as response:
+                    assert response.status_code == 200
+                    assert response.headers["content-type"].startswith("text/event-stream")
+                    assert response.headers["x-accel-buffering"] == "no"
+                    assert response.headers["cache-control"] == "no-cache"
+                    name = None
+                    async for line in response.aiter_lines():
+                        if line.startswith(": keep-alive"):
+                            if not keepalive and statuses == ["queued"]:
+                                # a heartbeat came while nothing changed: now move the job on
+                                await set_state(status="running", progress=30, attempts=1)
+                            keepalive = True
+                        elif line.startswith("event: "):
+                            name = line[7:]
+                            names.append(name)
+                        elif line.startswith("data: ") and name == "status":
+                            status = json.loads(line[6:])["status"]
+                            if not statuses or statuses[-1] != status:
+                                statuses.append(status)
+                                if status == "running":
+                                    await set_state(status="succeeded", progress=100)
+                assert statuses == ["queued", "running", "succeeded"]
+                assert names[-1] == "end"
+                assert keepalive
+                hidden = await client.get(url, headers=auth_headers(app, stranger))
+                assert_problem(hidden, 404, "job_not_found")
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def test_admin_list_is_for_moderators_with_dead_letters_first(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from dossier.auth.cookies import ACCESS_COOKIE, check_csrf
@@ -93,3 +93,24 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 ModeratorPrincipal = Annotated[Principal, Depends(require_role(Role.MODERATOR))]
 AdminPrincipal = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+class LoginForm:
+    """The OAuth2 password form (what the Authorize button in /docs sends), with limits that
+    the OpenAPI document publishes: an empty username or password is a 422, not a lookup."""
+
+    def __init__(
+        self,
+        username: Annotated[str, Form(min_length=1, max_length=320, description="Your email.")],
+        password: Annotated[str, Form(min_length=1, max_length=128)],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[str, Form(max_length=1000)] = "",
+        client_id: Annotated[str | None, Form(max_length=200)] = None,
+        client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.grant_type = grant_type
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret

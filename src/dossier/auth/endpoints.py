@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from dossier.auth import service
 from dossier.auth.cookies import REFRESH_COOKIE, check_csrf, clear_session_cookies, token_response
@@ -13,6 +12,7 @@ from dossier.auth.dependencies import (
     AuthRuntimeDep,
     ClientAddress,
     CurrentPrincipal,
+    LoginForm,
     OptionalPrincipal,
 )
 from dossier.auth.errors import InvalidRefreshToken
@@ -65,7 +65,7 @@ async def register(
     summary="Log in with email (`username`) and password (OAuth2 password form)",
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     session: SessionDep,
     runtime: AuthRuntimeDep,
     address: ClientAddress,

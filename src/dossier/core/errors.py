@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -283,8 +283,38 @@ async def _integrity_error_handler(request: Request, exc: Exception) -> Response
     )
 
 
+def _is_data_error(exc: Exception) -> bool:
+    if isinstance(exc, DataError):
+        return True
+    # asyncpg errors reach SQLAlchemy as a plain DBAPIError; SQLSTATE class 22 is
+    # "data exception" (invalid text, numeric out of range, …).
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+async def _data_error_handler(request: Request, exc: Exception) -> Response:
+    # The database refused a value that passed validation (for example a NUL character in
+    # text on PostgreSQL, or a number out of a column's range): the input is at fault.
+    if not _is_data_error(exc):
+        logger.error(
+            "unhandled_exception",
+            exc_info=exc,
+            method=request.method,
+            route=getattr(request.scope.get("route"), "path", "<unmatched>"),
+        )
+        return problem_response(request.scope, status=500, detail="An unexpected error occurred.")
+    logger.warning("data_error", error_class=type(exc).__name__)
+    return problem_response(
+        request.scope,
+        status=422,
+        code="invalid_value",
+        detail="A value in the request cannot be stored.",
+    )
+
+
 def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(IntegrityError, _integrity_error_handler)
+    app.add_exception_handler(DBAPIError, _data_error_handler)

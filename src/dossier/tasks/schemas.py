@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -17,13 +17,20 @@ from pydantic import (
     model_validator,
 )
 
+from dossier.core.schemas import NO_CONTROL_CHARACTERS, drop_null_from_schema
 from dossier.models.task import PriorityLabel, Task
 
 MAX_TAGS = 20
 
 TagName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=50,
+        pattern=NO_CONTROL_CHARACTERS,
+    ),
 ]
 
 
@@ -37,25 +44,16 @@ TagList = Annotated[
     AfterValidator(_unique),
 ]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Title = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS
+    ),
+]
+Description = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_CONTROL_CHARACTERS)]
 
 
 NULLABLE = frozenset({"due_at", "assignee_id"})
-
-
-def only_nullable_fields_accept_null(schema: dict[str, Any]) -> None:
-    """PATCH schemas: document that only the NULLABLE fields take null (as reject_nulls checks)."""
-    for name, prop in schema.get("properties", {}).items():
-        variants = prop.get("anyOf")
-        if name in NULLABLE or not variants:
-            continue
-        kept = [variant for variant in variants if variant.get("type") != "null"]
-        if len(kept) == 1:
-            prop.pop("anyOf")
-            prop.update(kept[0])
-        else:
-            prop["anyOf"] = kept
 
 
 def reject_nulls(patch: BaseModel) -> None:
@@ -97,7 +95,7 @@ class TaskReplace(TaskCreate):
 class TaskUpdate(BaseModel):
     """PATCH: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=only_nullable_fields_accept_null)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=drop_null_from_schema(NULLABLE))
 
     title: Title | None = None
     description: Description | None = None

@@ -8,13 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from dossier.core.schemas import drop_null_from_schema
 from dossier.models.task import PriorityLabel, Task
 from dossier.tasks.schemas import (
+    NULLABLE,
     Description,
     TagList,
     Title,
     UtcDatetime,
-    only_nullable_fields_accept_null,
     reject_nulls,
 )
 
@@ -97,7 +98,7 @@ class TaskCreateV2(BaseModel):
 
 
 class TaskUpdateV2(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=only_nullable_fields_accept_null)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=drop_null_from_schema(NULLABLE))
 
     title: Title | None = None
     description: Description | None = None
