@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
+from dossier.admin.endpoints import router as admin_router
 from dossier.auth.cookies import ACCESS_COOKIE
 from dossier.auth.endpoints import router as auth_router
 from dossier.auth.runtime import create_auth_runtime, create_token_codec
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(tasks_v2_router)
     app.include_router(jobs_router)
     app.include_router(jobs_admin_router)
+    app.include_router(admin_router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics_router)
 

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dossier.core.cache import AppCache
+
+
+def get_cache(request: Request) -> AppCache:
+    cache: AppCache = request.app.state.cache
+    return cache
+
+
+CacheDep = Annotated[AppCache, Depends(get_cache)]
