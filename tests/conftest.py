@@ -28,6 +28,8 @@ from dossier.config import Settings
 from dossier.db.base import Base
 from dossier.db.engine import Database, create_database
 from dossier.db.migrate import upgrade
+from dossier.models.user import Role, User
+from tests.factories import create_user
 
 TEST_DATABASE_URL = os.environ.get("DOSSIER_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("DOSSIER_TEST_REDIS_URL") or None
@@ -182,3 +184,23 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51234))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def owner(database: Database) -> User:
+    return await create_user(database)
+
+
+@pytest.fixture
+async def other(database: Database) -> User:
+    return await create_user(database)
+
+
+@pytest.fixture
+async def moderator(database: Database) -> User:
+    return await create_user(database, role=Role.MODERATOR)
+
+
+@pytest.fixture
+async def admin(database: Database) -> User:
+    return await create_user(database, role=Role.ADMIN)

@@ -115,6 +115,12 @@ def test_unsafe_production_settings_stop_the_cli(tmp_path: Path) -> None:
     assert "DOSSIER_SECRET_KEY is not set" in result.stderr
 
 
+def test_serve_refuses_several_processes_without_redis(database_url: str, tmp_path: Path) -> None:
+    result = run_cli("serve", "--workers", "2", database_url=database_url, data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "needs DOSSIER_REDIS_URL" in result.stderr
+
+
 async def test_idempotency_purge_deletes_only_expired_keys(
     database_url: str, tmp_path: Path, database: Database
 ) -> None:

@@ -102,9 +102,11 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
         )
         app.state.rate_limiter = limiter
         app.state.auth = create_auth_runtime(
-            settings, codec=app.state.token_codec, redis=redis, limiter=limiter
+            settings, codec=app.state.token_codec, redis=redis, limiter=limiter, cache=cache
         )
         app.state.cache = cache
+        # Run by the unit of work after each commit, before the response goes out.
+        app.state.commit_hooks = [app.state.auth.principals.after_commit]
         logger.info(
             "startup",
             version=__version__,

@@ -47,6 +47,14 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if workers > 1 and not reload and settings.redis_url is None:
+        # Each process would keep its own deny-list, rate-limit counters and cache: a logout
+        # or a deactivation seen by one process would not be seen by the others.
+        console.print(
+            "[red]--workers > 1 needs DOSSIER_REDIS_URL: without Redis every process keeps its "
+            "own deny-list, rate limits and cache.[/red]"
+        )
+        raise typer.Exit(2)
     uvicorn.run(
         "dossier.app:create_app_from_env",
         factory=True,

@@ -199,6 +199,14 @@ class Settings(BaseSettings):
         description="Lifetime of an access token (JWT), in seconds.",
         json_schema_extra=_group("auth"),
     )
+    principal_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="How long the user's role, active flag and token version are cached for "
+        "authentication (changes invalidate at once); 0 reads them from the database per request.",
+        json_schema_extra=_group("auth"),
+    )
     refresh_token_ttl_seconds: int = Field(
         30 * 86400,
         ge=300,

@@ -11,11 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from dossier.db.engine import Database
 from dossier.documents.ingestion import ingest_document
 from dossier.documents.pool import create_extraction_pool, pool_runner
-from dossier.models.user import Role, User
-from tests.factories import auth_headers, create_user
+from dossier.models.user import User
+from tests.factories import auth_headers
 
 Upload = Callable[..., Awaitable[httpx.Response]]
 Ingest = Callable[[uuid.UUID | str], Awaitable[dict[str, Any]]]
@@ -28,21 +27,6 @@ def extraction_pool() -> Iterator[ProcessPoolExecutor]:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-@pytest.fixture
-async def owner(database: Database) -> User:
-    return await create_user(database)
-
-
-@pytest.fixture
-async def other(database: Database) -> User:
-    return await create_user(database)
-
-
-@pytest.fixture
-async def moderator(database: Database) -> User:
-    return await create_user(database, role=Role.MODERATOR)
 
 
 @pytest.fixture

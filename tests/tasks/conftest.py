@@ -12,30 +12,10 @@ from sqlalchemy import select
 
 from dossier.db.engine import Database
 from dossier.models.task import Task
-from dossier.models.user import Role, User
-from tests.factories import auth_headers, create_user
+from dossier.models.user import User
+from tests.factories import auth_headers
 
 CreateTask = Callable[..., Awaitable[dict[str, Any]]]
-
-
-@pytest.fixture
-async def owner(database: Database) -> User:
-    return await create_user(database)
-
-
-@pytest.fixture
-async def other(database: Database) -> User:
-    return await create_user(database)
-
-
-@pytest.fixture
-async def moderator(database: Database) -> User:
-    return await create_user(database, role=Role.MODERATOR)
-
-
-@pytest.fixture
-async def admin(database: Database) -> User:
-    return await create_user(database, role=Role.ADMIN)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from dossier.auth.principal import Principal
 from dossier.auth.runtime import AuthRuntime
 from dossier.auth.service import authenticate_access_token
 from dossier.core.errors import Forbidden, NotAuthenticated
+from dossier.core.security.tokens import VERIFIED_TOKEN_STATE
 from dossier.db.session import SessionDep
 from dossier.models.user import Role
 
@@ -48,7 +49,9 @@ async def _authenticate(
             check_csrf(request)
     if not token:
         return None
-    return await authenticate_access_token(session, runtime, token)
+    verified = request.scope.get("state", {}).get(VERIFIED_TOKEN_STATE)
+    claims = verified[1] if verified is not None and verified[0] == token else None
+    return await authenticate_access_token(session, runtime, token, verified=claims)
 
 
 async def get_principal(

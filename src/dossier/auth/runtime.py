@@ -8,7 +8,9 @@ from datetime import timedelta
 from redis.asyncio import Redis
 
 from dossier.auth.denylist import AccessTokenDenyList
+from dossier.auth.principals import PrincipalLookup
 from dossier.config import Settings
+from dossier.core.cache import AppCache
 from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
 from dossier.core.security.tokens import AccessTokenCodec
 from dossier.core.store import create_store
@@ -39,6 +41,7 @@ class AuthPolicies:
 class AuthRuntime:
     codec: AccessTokenCodec
     denylist: AccessTokenDenyList
+    principals: PrincipalLookup
     limiter: RateLimiter
     policies: AuthPolicies
     refresh_ttl: timedelta
@@ -56,12 +59,18 @@ def create_token_codec(settings: Settings) -> AccessTokenCodec:
 
 
 def create_auth_runtime(
-    settings: Settings, *, codec: AccessTokenCodec, redis: Redis | None, limiter: RateLimiter
+    settings: Settings,
+    *,
+    codec: AccessTokenCodec,
+    redis: Redis | None,
+    limiter: RateLimiter,
+    cache: AppCache | None = None,
 ) -> AuthRuntime:
     store = create_store(redis, prefix=settings.redis_key_prefix)
     return AuthRuntime(
         codec=codec,
         denylist=AccessTokenDenyList(store),
+        principals=PrincipalLookup(cache, settings.principal_cache_seconds),
         limiter=limiter,
         policies=AuthPolicies.from_settings(settings),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),

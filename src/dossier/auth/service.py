@@ -20,7 +20,7 @@ from dossier.core.clock import utcnow
 from dossier.core.errors import TooManyRequests
 from dossier.core.ratelimit import RateLimitPolicy
 from dossier.core.security.passwords import verify_against_dummy, verify_password
-from dossier.core.security.tokens import InvalidToken
+from dossier.core.security.tokens import AccessClaims, InvalidToken
 from dossier.models.user import Role, User
 from dossier.users import repository as users_repository
 from dossier.users.service import create_user, normalise_email
@@ -129,21 +129,27 @@ async def _deny_access_token(runtime: AuthRuntime, principal: Principal | None) 
 
 
 async def authenticate_access_token(
-    session: AsyncSession, runtime: AuthRuntime, token: str
+    session: AsyncSession, runtime: AuthRuntime, token: str, *, verified: AccessClaims | None = None
 ) -> Principal:
-    try:
-        claims = runtime.codec.verify(token)
-    except InvalidToken as exc:
-        raise InvalidAccessToken() from exc
+    """The principal for an access token; ``verified`` is the token's claims when an earlier
+    layer already checked its signature and claims in this request."""
+    if verified is not None:
+        claims = verified
+    else:
+        try:
+            claims = runtime.codec.verify(token)
+        except InvalidToken as exc:
+            raise InvalidAccessToken() from exc
     if await runtime.denylist.is_denied(claims.token_id):
         raise InvalidAccessToken()
-    user = await users_repository.get_by_id(session, claims.subject)
-    if user is None or not user.is_active or user.token_version != claims.version:
+    user = await runtime.principals.get(session, claims.subject)
+    if user is None or not user["is_active"] or user["token_version"] != claims.version:
         raise InvalidAccessToken()
-    # The role comes from the database, not the token: a demotion takes effect at once.
+    # The role comes from the user row (cached, invalidated on change), not the token:
+    # a demotion takes effect at once.
     return Principal(
-        user_id=user.id,
-        role=Role(user.role),
+        user_id=claims.subject,
+        role=Role(user["role"]),
         token_id=claims.token_id,
         token_expires_at=claims.expires_at,
     )

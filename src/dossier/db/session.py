@@ -31,7 +31,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except DomainError as exc:
             if exc.persist_changes:
-                await session.commit()
+                await _commit(request, session)
             else:
                 await session.rollback()
             raise
@@ -40,7 +40,15 @@ async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         # scope="function" below: this runs after the handler returned and before the
         # response is sent, so a failed commit becomes an error response, never a lie.
-        await session.commit()
+        await _commit(request, session)
+
+
+async def _commit(request: Request, session: AsyncSession) -> None:
+    """Commit, then run the application's commit hooks (cache invalidation) before the
+    response goes out, so the client's next request already sees the change."""
+    await session.commit()
+    for hook in getattr(request.app.state, "commit_hooks", ()):
+        await hook(session.info)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]

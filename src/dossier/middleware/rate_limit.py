@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dossier.core.errors import problem_response
 from dossier.core.metrics import RATE_LIMIT_REJECTIONS
 from dossier.core.ratelimit import Decision, RateLimiter, RateLimitPolicy
-from dossier.core.security.tokens import AccessTokenCodec, InvalidToken
+from dossier.core.security.tokens import VERIFIED_TOKEN_STATE, AccessTokenCodec, InvalidToken
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class RateLimitMiddleware:
             except InvalidToken:
                 pass  # the route answers 401; count the attempt against the address
             else:
+                scope.setdefault("state", {})[VERIFIED_TOKEN_STATE] = (token, claims)
                 return f"user:{claims.subject}", claims.role
         client = scope.get("client")
         return f"addr:{client[0] if client else 'unknown'}", None

@@ -34,6 +34,11 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()[:12]
 
 
+# The rate-limit layer verifies the bearer token before routing; it leaves ``(token, claims)``
+# in the request state under this name so authentication does not verify the same token twice.
+VERIFIED_TOKEN_STATE = "verified_access_token"  # noqa: S105 (a state key, not a secret)
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     subject: uuid.UUID
