@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from dossier.app import create_app
 from dossier.config import Settings
 from dossier.models.user import User
+from tests.conftest import client_for
 from tests.documents import files
 from tests.documents.conftest import Ingest, Upload
 from tests.factories import auth_headers
@@ -433,3 +434,61 @@ def test_stale_staging_files_are_swept(settings: Settings) -> None:
     assert sweep_temporary_files(settings) == 1
     assert not stale.exists()
     assert fresh.exists()
+
+
+def _multipart(payload: bytes, boundary: str = "fixed") -> bytes:
+    return (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+async def test_a_large_idempotent_upload_is_spooled_and_stored_intact(
+    client: httpx.AsyncClient, app: FastAPI, owner: User
+) -> None:
+    """Over the in-memory spool size: the body goes through a temporary file, byte for byte."""
+    payload = b"".join(f"line {i} of a long text file\n".encode() for i in range(120_000))
+    assert len(payload) > 3 * 1024 * 1024
+    headers = {
+        **auth_headers(app, owner),
+        "Idempotency-Key": "big-upload",
+        "Content-Type": "multipart/form-data; boundary=fixed",
+    }
+    first = await client.post("/api/v1/documents", headers=headers, content=_multipart(payload))
+    assert first.status_code == 201, first.text
+    assert first.json()["sha256"] == hashlib.sha256(payload).hexdigest()
+    content = await client.get(f"{first.headers['location']}/content", headers=headers)
+    assert content.content == payload
+    again = await client.post("/api/v1/documents", headers=headers, content=_multipart(payload))
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    changed = await client.post(
+        "/api/v1/documents", headers=headers, content=_multipart(payload + b"!")
+    )
+    assert_problem(changed, 422, "idempotency_key_reused")
+
+
+async def test_an_idempotent_upload_streamed_past_the_limit_is_413(
+    make_settings: Callable[..., Settings], owner: User
+) -> None:
+    """No Content-Length (chunked): the limit cuts the body off while it is spooled."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'--fixed\r\nContent-Disposition: form-data; name="file"; filename="x.txt"\r\n\r\n'
+        for _ in range(40):
+            yield b"x" * 65536
+
+    async with client_for(make_settings(max_upload_bytes=1024 * 1024)) as (app, client):
+        headers = {
+            **auth_headers(app, owner),
+            "Idempotency-Key": "too-big",
+            "Content-Type": "multipart/form-data; boundary=fixed",
+        }
+        response = await client.post("/api/v1/documents", headers=headers, content=chunks())
+        assert_problem(response, 413)
+        listed = await client.get("/api/v1/documents?page=1", headers=auth_headers(app, owner))
+        assert listed.json()["total"] == 0

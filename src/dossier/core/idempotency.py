@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import structlog
 from fastapi import Depends, Header, Request, Response
@@ -37,6 +38,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
 
 from dossier.core.clock import utcnow
 from dossier.core.errors import BadRequest, Conflict, UnprocessableContent
@@ -48,6 +50,10 @@ from dossier.models.idempotency import IdempotencyRecord
 logger = structlog.get_logger("dossier.idempotency")
 
 HEADER = "Idempotency-Key"
+# A non-JSON body (an upload) is spooled while it is fingerprinted: in memory up to this size,
+# then in a temporary file; the route then reads it back in chunks of this size.
+SPOOL_MEMORY_BYTES = 1024 * 1024
+SPOOL_CHUNK_BYTES = 64 * 1024
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 IN_FLIGHT = "in_flight"
@@ -96,17 +102,55 @@ def validate_key(raw: str) -> str:
     return key
 
 
+def _request_digest(method: str, path: str, query: str) -> Any:
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode(), query.encode()):
+        digest.update(part + b"\n")
+    return digest
+
+
 def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     """JSON bodies are compared by content, so key order and whitespace do not matter."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
-    digest = hashlib.sha256()
-    for part in (method.upper().encode(), path.encode(), query.encode()):
-        digest.update(part + b"\n")
+    digest = _request_digest(method, path, query)
     digest.update(canonical)
-    return digest.hexdigest()
+    return str(digest.hexdigest())
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def _spool_body(request: Request, spool: IO[bytes]) -> str:
+    """Stream a (possibly large, non-JSON) body into ``spool`` — memory up to
+    ``SPOOL_MEMORY_BYTES``, then a temporary file — and fingerprint it on the way, byte for
+    byte. The body limit still applies while it streams."""
+    digest = _request_digest(request.method, request.url.path, request.url.query)
+    async for chunk in request.stream():
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return str(digest.hexdigest())
+
+
+def _replaying(request: Request, spool: IO[bytes]) -> Request:
+    """A request for the route that reads its body from ``spool``, then the real channel
+    (so a client disconnect is still seen)."""
+    done = False
+
+    async def receive() -> Message:
+        nonlocal done
+        if done:
+            return await request.receive()
+        chunk = spool.read(SPOOL_CHUNK_BYTES)
+        done = len(chunk) < SPOOL_CHUNK_BYTES
+        return {"type": "http.request", "body": chunk, "more_body": not done}
+
+    return Request(request.scope, receive=receive)
 
 
 class IdempotencyStore:
@@ -260,8 +304,29 @@ async def run_idempotently(
     user_id = _caller(request)
     if user_id is None:
         return await handler(request)  # the route answers 401
-    body = await request.body()  # cached on the request: the route reads it again
-    fingerprint = request_fingerprint(request.method, request.url.path, request.url.query, body)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
+        if _is_json(request):
+            body = await request.body()  # small; cached on the request: the route reads it again
+            fingerprint = request_fingerprint(
+                request.method, request.url.path, request.url.query, body
+            )
+        else:
+            # Uploads: fingerprinted while streaming, never held in memory whole.
+            fingerprint = await _spool_body(request, spool)
+            request = _replaying(request, spool)
+        return await _run_claimed(
+            request, handler, user_id=user_id, key=key, fingerprint=fingerprint
+        )
+
+
+async def _run_claimed(
+    request: Request,
+    handler: Callable[[Request], Awaitable[Response]],
+    *,
+    user_id: uuid.UUID,
+    key: str,
+    fingerprint: str,
+) -> Response:
     store = _store(request)
     stored = await store.claim(
         user_id=user_id,
