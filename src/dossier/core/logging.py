@@ -95,6 +95,8 @@ def configure_logging(
 
     structlog.configure(
         processors=[
+            # First: a line below the level (quiet health checks) costs nothing more.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
