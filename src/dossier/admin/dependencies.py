@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from dossier.core.cache import AppCache
 
 
-def get_cache(request: Request) -> AppCache:
+async def get_cache(request: Request) -> AppCache:
     cache: AppCache = request.app.state.cache
     return cache
 

@@ -21,7 +21,7 @@ from dossier.models.user import Role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-def get_auth_runtime(request: Request) -> AuthRuntime:
+async def get_auth_runtime(request: Request) -> AuthRuntime:
     runtime: AuthRuntime = request.app.state.auth
     return runtime
 
@@ -29,7 +29,7 @@ def get_auth_runtime(request: Request) -> AuthRuntime:
 AuthRuntimeDep = Annotated[AuthRuntime, Depends(get_auth_runtime)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     # The peer address; resolving X-Forwarded-For from trusted proxies belongs to the
     # proxy-headers middleware, which rewrites the scope's client before this runs.
     return request.client.host if request.client else "unknown"

@@ -78,7 +78,7 @@ class PageParams:
     cursor: str | None = None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")
     ] = DEFAULT_LIMIT,
@@ -172,7 +172,7 @@ class CursorCodec:
         return data
 
 
-def cursor_codec(request: Request) -> CursorCodec:
+async def cursor_codec(request: Request) -> CursorCodec:
     codec: CursorCodec | None = getattr(request.app.state, "cursor_codec", None)
     if codec is None:
         codec = CursorCodec(request.app.state.settings.signing_secret)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from dossier.core.storage import Storage
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 

@@ -15,7 +15,7 @@ from dossier.tasks.repository import SORTING, TaskFilters, TaskListQuery
 from dossier.tasks.schemas import MAX_TAGS, TaskSort
 
 
-def task_filters(
+async def task_filters(
     done: Annotated[
         bool | None, Query(description="Only done (true) or open (false) tasks.")
     ] = None,
@@ -59,7 +59,7 @@ SortQuery = Annotated[
 ]
 
 
-def task_list_query(
+async def task_list_query(
     request: Request,
     params: PageParamsDep,
     codec: CursorCodecDep,
@@ -76,7 +76,14 @@ def task_list_query(
 
 
 TaskListQueryDep = Annotated[TaskListQuery, Depends(task_list_query)]
-RequireIfMatch = Annotated[bool, Depends(if_match_required)]
+
+
+async def _require_if_match(request: Request) -> bool:
+    # async: FastAPI runs a plain ``def`` dependency in the thread pool.
+    return if_match_required(request)
+
+
+RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
 
 
 def scope_of(request: Request) -> str:
