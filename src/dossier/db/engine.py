@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from dossier.config import Settings
 
@@ -39,6 +40,34 @@ def _install_sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _driver_in_transaction(driver: Any) -> bool:
+    """Whether the driver connection has a transaction open, asked without a round trip."""
+    flag = getattr(driver, "in_transaction", None)  # sqlite3 / aiosqlite
+    if isinstance(flag, bool):
+        return flag
+    probe = getattr(driver, "is_in_transaction", None)  # asyncpg
+    if callable(probe):
+        return bool(probe())
+    return True  # unknown driver: roll back, as the pool would
+
+
+def _install_reset_on_return(engine: AsyncEngine) -> None:
+    """Roll a connection back on its way into the pool only when it holds a transaction.
+
+    The pool's default rolls back every returned connection; after a request's COMMIT that is
+    a round trip (a thread hop on aiosqlite, a network round trip on asyncpg) that does
+    nothing. The engine is created with ``pool_reset_on_return=None`` and this listener does
+    the rollback whenever the driver says a transaction is still open (an abandoned request,
+    an error between statements) — the same safety, paid only when needed."""
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        if state.transaction_was_reset or state.terminate_only or not state.asyncio_safe:
+            return  # already rolled back, or about to be closed (no I/O allowed then)
+        if _driver_in_transaction(dbapi_connection.driver_connection):
+            dbapi_connection.rollback()
+
+
 @dataclass
 class Database:
     """An engine with its session factories; one per process, opened in the lifespan."""
@@ -61,7 +90,11 @@ class Database:
 
 def create_database(settings: Settings) -> Database:
     url = settings.sqlalchemy_url
-    kwargs: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {
+        "echo": settings.database_echo,
+        "pool_pre_ping": True,
+        "pool_reset_on_return": None,  # see _install_reset_on_return
+    }
     if url.startswith("sqlite"):
         if ":memory:" not in url and "mode=memory" not in url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,6 +107,7 @@ def create_database(settings: Settings) -> Database:
             pool_timeout=settings.database_pool_timeout,
         )
     engine = create_async_engine(url, **kwargs)
+    _install_reset_on_return(engine)
     writer_engine = engine
     if engine.dialect.name == "sqlite":
         _install_sqlite_pragmas(engine, settings.sqlite_busy_timeout_ms)
