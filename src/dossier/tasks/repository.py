@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from dossier.auth.principal import Principal
 from dossier.core.pagination import (
@@ -140,18 +141,37 @@ async def list_tasks(
     )
 
 
+def _get_statement(*, everyone: bool, for_update: bool) -> Select[Task]:
+    # One round trip: the tags come joined (a task has at most 20).
+    statement = select(Task).where(Task.id == _TASK_ID).options(joinedload(Task.tags))
+    if not everyone:  # the rule of readable_by, with the viewer as a parameter
+        statement = statement.where(
+            or_(Task.owner_id == _VIEWER_ID, Task.assignee_id == _VIEWER_ID)
+        )
+    if for_update:
+        statement = statement.with_for_update(of=Task)
+    return statement
+
+
+_TASK_ID: BindParameter[uuid.UUID] = bindparam("task_id")
+_VIEWER_ID: BindParameter[uuid.UUID] = bindparam("viewer_id")
+# Built once: composing the statement (columns, criteria, loader options) cost about a tenth
+# of a single-task read; the values go in as parameters.
+_GET_STATEMENTS = {
+    (everyone, for_update): _get_statement(everyone=everyone, for_update=for_update)
+    for everyone in (False, True)
+    for for_update in (False, True)
+}
+
+
 async def get_readable(
     session: AsyncSession, principal: Principal, task_id: uuid.UUID, *, for_update: bool = False
 ) -> Task | None:
-    # One round trip: the tags come joined (a task has at most 20).
-    statement = (
-        select(Task)
-        .where(Task.id == task_id, readable_by(principal))
-        .options(joinedload(Task.tags))
-    )
-    if for_update:
-        statement = statement.with_for_update(of=Task)
-    result = await session.scalars(statement)
+    everyone = principal.is_moderator
+    params: dict[str, Any] = {"task_id": task_id}
+    if not everyone:
+        params["viewer_id"] = principal.user_id
+    result = await session.scalars(_GET_STATEMENTS[everyone, for_update], params)
     return result.unique().one_or_none()
 
 
