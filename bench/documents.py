@@ -318,7 +318,7 @@ Search through HTTP (`GET /api/v1/search`, full app, one uvicorn process, {CONNE
 
 {table(search_results, baseline)}
 
-Every search request also verifies the bearer token and loads the user, like any
+Every search request also verifies the bearer token and looks up the principal, like any
 authenticated route: compare with `GET /api/v1/tasks/{{id}}` in the Tasks section, measured on
 the same machine. Reproduce with `make bench BENCH=documents` (or
 `.venv/bin/python -m bench.run documents`)."""
