@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
 
@@ -124,6 +125,23 @@ async def test_duplicate_upload_is_409_naming_the_existing_document(
     assert body["existing_document_id"] == first["id"]
     # Another user may upload the same bytes.
     assert (await upload(other, files.TEXT.encode(), "a.txt")).status_code == 201
+
+
+async def test_concurrent_identical_uploads_store_one_document(
+    upload: Upload, owner: User, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Under the reject policy, identical uploads racing each other leave one document: the
+    duplicate check and the insert are serialised per owner and content."""
+    data = b"the same bytes, uploaded twelve times at once"
+    responses = await asyncio.gather(*(upload(owner, data, f"{n}.txt") for n in range(12)))
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 11, [r.text for r in responses]
+    created = next(r.json() for r in responses if r.status_code == 201)
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["existing_document_id"] == created["id"]
+    listed = await client.get("/api/v1/documents", headers=auth_headers(app, owner))
+    assert [item["id"] for item in listed.json()["items"]] == [created["id"]]
 
 
 async def test_duplicate_policy_allow(make_settings: Callable[..., Settings], owner: User) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,21 @@ async def get_readable(
 async def get(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
     """Any document, whoever owns it: for background jobs acting on the system's behalf."""
     return await session.get(Document, document_id, populate_existing=True)
+
+
+async def lock_content(session: AsyncSession, *, owner_id: uuid.UUID, sha256: str) -> None:
+    """Serialise uploads of the same content by the same owner until the transaction ends, so
+    that a duplicate check followed by an insert cannot race another one (reject policy).
+
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit key derived from owner and
+    digest (a collision only makes two unrelated uploads wait for each other). SQLite: nothing
+    to do — a writing unit of work runs in a ``BEGIN IMMEDIATE`` transaction, which already
+    holds the database's write lock from its first statement to its commit."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"document-content:{owner_id}:{sha256}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 async def find_duplicate(

@@ -69,6 +69,7 @@ async def upload_document(
                 f"{exc}. Only PDF, plain text, Markdown, HTML and DOCX files are accepted."
             ) from exc
         if settings.documents_duplicate_policy == "reject":
+            await repository.lock_content(session, owner_id=principal.user_id, sha256=upload.sha256)
             existing = await repository.find_duplicate(
                 session, owner_id=principal.user_id, sha256=upload.sha256
             )
