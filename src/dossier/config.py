@@ -489,7 +489,8 @@ class Settings(BaseSettings):
     job_purge_interval: float = Field(
         3600.0,
         gt=0,
-        description="Seconds between retention purges (run by the workers).",
+        description="Seconds between purges run by the workers (finished jobs past retention, "
+        "expired refresh tokens and idempotency keys).",
         json_schema_extra=_group("jobs"),
     )
     job_events_poll_interval: float = Field(

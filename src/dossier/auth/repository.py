@@ -67,3 +67,14 @@ async def delete_expired_tokens(
         .where(RefreshToken.user_id == user_id, RefreshToken.expires_at < now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def purge_expired_tokens(session: AsyncSession, *, now: datetime) -> int:
+    """Delete every refresh token whose family has passed its absolute lifetime (used, revoked
+    or not: none of them can be accepted again, so reuse detection no longer needs them)."""
+    result = await session.execute(
+        delete(RefreshToken)
+        .where(RefreshToken.expires_at < now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

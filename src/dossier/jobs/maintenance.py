@@ -1,4 +1,5 @@
-"""Housekeeping every worker process runs: reap expired leases, purge old jobs, gauge depth."""
+"""Housekeeping every worker process runs: reap expired leases, purge old jobs and expired
+records (refresh tokens, idempotency keys), gauge depth."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import text
 
+from dossier.auth.repository import purge_expired_tokens
 from dossier.config import Settings
 from dossier.core.clock import utcnow
+from dossier.core.idempotency import purge_expired as purge_expired_keys
 from dossier.db.engine import Database
 from dossier.jobs import metrics, queue
 from dossier.jobs.registry import JobKind, get_kind
@@ -61,6 +64,20 @@ async def purge_expired(database: Database, settings: Settings) -> int:
     return await purge_finished_before(
         database, utcnow() - timedelta(days=settings.job_retention_days)
     )
+
+
+async def purge_expired_records(database: Database) -> dict[str, int]:
+    """Delete refresh tokens past their family's lifetime and idempotency keys past theirs;
+    returns how many of each. Several workers may run it at once: the deletes are idempotent."""
+    now = utcnow()
+    async with database.writer_sessionmaker() as session, session.begin():
+        counts = {
+            "refresh_tokens": await purge_expired_tokens(session, now=now),
+            "idempotency_keys": await purge_expired_keys(session),
+        }
+    if any(counts.values()):
+        logger.info("expired_records_purged", **counts)
+    return counts
 
 
 async def purge_finished_before(database: Database, cutoff: datetime) -> int:

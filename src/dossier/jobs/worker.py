@@ -42,6 +42,7 @@ from dossier.jobs.enqueue import add_local_waker, remove_local_waker, set_defaul
 from dossier.jobs.errors import JobCancelled, PermanentJobError
 from dossier.jobs.maintenance import (
     purge_expired,
+    purge_expired_records,
     reap_expired,
     refresh_planner_statistics,
     refresh_queue_depth,
@@ -447,6 +448,7 @@ class Worker:
                 if time.monotonic() - last_purge >= self.settings.job_purge_interval:
                     last_purge = time.monotonic()
                     await purge_expired(self.database, self.settings)
+                    await purge_expired_records(self.database)
                     await refresh_planner_statistics(self.database)
                 await refresh_queue_depth(self.database)
             except Exception as exc:
