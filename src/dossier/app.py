@@ -11,7 +11,6 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from dossier import __version__
 from dossier.admin.endpoints import router as admin_router
@@ -37,13 +36,12 @@ from dossier.health.endpoints import router as health_router
 from dossier.jobs import Worker, import_handler_modules
 from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
 from dossier.jobs_api.endpoints import router as jobs_router
-from dossier.middleware.access_log import AccessLogMiddleware
 from dossier.middleware.body_limit import BodyLimitMiddleware
 from dossier.middleware.deprecation import DeprecationMiddleware
-from dossier.middleware.metrics import MetricsMiddleware
+from dossier.middleware.gzip import GZipMiddleware
+from dossier.middleware.observability import ObservabilityMiddleware
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
-from dossier.middleware.request_id import RequestIdMiddleware
 from dossier.middleware.security_headers import SecurityHeadersMiddleware
 from dossier.middleware.timeout import RequestTimeoutMiddleware
 from dossier.middleware.trusted_host import TrustedHostMiddleware
@@ -196,9 +194,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         app.include_router(metrics_router)
 
     # add_middleware puts each new layer outside the previous one, so this list reads from
-    # the innermost layer out. A request passes: proxy → request id → access log → metrics →
-    # trusted host → security headers → deprecation → CORS → gzip → body limit → rate limit
-    # → time limit → route.
+    # the innermost layer out. A request passes: proxy → observability (request id, access
+    # log, metrics) → trusted host → security headers → deprecation → CORS → gzip → body limit
+    # → rate limit → time limit → route.
     app.add_middleware(
         RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
     )
@@ -250,9 +248,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
     if tracer_provider is not None:
         from dossier.core.tracing import instrument_app

@@ -124,6 +124,19 @@ async def test_large_responses_are_gzipped(client: httpx.AsyncClient) -> None:
     document = await client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert document.headers["content-encoding"] == "gzip"
     assert document.json()["info"]["title"] == "Dossier"  # httpx decoded it
+    assert "accept-encoding" in document.headers["vary"].lower()
+
+
+async def test_clients_that_do_not_accept_gzip_get_identity(client: httpx.AsyncClient) -> None:
+    for accept in ("identity", "br", None):
+        headers = {"Accept-Encoding": accept} if accept else {}
+        request = client.build_request("GET", "/openapi.json", headers=headers)
+        if accept is None:
+            del request.headers["Accept-Encoding"]  # httpx sends gzip unless told otherwise
+        response = await client.send(request)
+        assert response.status_code == 200
+        assert "content-encoding" not in response.headers, accept
+        assert response.json()["info"]["title"] == "Dossier"
 
 
 async def test_declared_body_over_the_limit_is_413(build: Callable[..., FastAPI]) -> None:
