@@ -32,7 +32,16 @@ async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient)
     after = sample("dossier_http_requests_total", method="GET", route="/health/live", status="200")
     assert after - before == 3
 
+    for method in ("BREW", "X-RANDOM-1", "X-RANDOM-2"):
+        await client.request(method, "/health/live")
+    other = sample(
+        "dossier_http_requests_total", method="OTHER", route="/health/live", status="405"
+    )
+    assert other >= 3
+
     exposition = (await client.get("/metrics")).text
+    assert "BREW" not in exposition  # methods are a closed set
+    assert "X-RANDOM" not in exposition
     assert 'route="/health/live"' in exposition
     assert "/no/such/path/123" not in exposition  # raw paths never become labels
     assert 'route="<unmatched>"' in exposition

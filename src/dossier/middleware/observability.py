@@ -32,6 +32,9 @@ HEADER = b"x-request-id"
 _WELL_FORMED = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 UNMATCHED = "<unmatched>"
+# Metric labels take the method from this set, anything else is "OTHER": a client choosing
+# arbitrary methods must not create new time series (or grow the children kept below).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 logger = structlog.get_logger("dossier.access")
 error_logger = structlog.get_logger("dossier.errors")
@@ -124,7 +127,7 @@ class ObservabilityMiddleware:
             duration = time.perf_counter() - start
             route = route_template(scope)
             method = scope["method"]
-            _record(method, route, status, duration)
+            _record(method if method in METHODS else "OTHER", route, status, duration)
             _log(scope, method, route, status, duration)
             structlog.contextvars.clear_contextvars()
 
