@@ -55,9 +55,10 @@ logger = structlog.get_logger("dossier.app")
 
 OPENAPI_URL = "/openapi.json"
 
-# Modules whose @job_handler decorators register the job kinds (domain packages' jobs.py).
+# Modules whose @job_handler and @housekeeping decorators register job kinds and periodic
+# clean-ups (domain packages' jobs.py).
 # The API process needs them to enqueue; workers to run. DOSSIER_JOB_MODULES adds more.
-JOB_HANDLER_MODULES: tuple[str, ...] = ("dossier.documents.jobs",)
+JOB_HANDLER_MODULES: tuple[str, ...] = ("dossier.auth.jobs", "dossier.documents.jobs")
 
 
 def import_job_handlers(settings: Settings, extra: list[str] | None = None) -> None:

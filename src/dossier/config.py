@@ -361,6 +361,13 @@ class Settings(BaseSettings):
         description="Processes that extract text when no job engine pool is given (CLI).",
         json_schema_extra=_group("documents"),
     )
+    documents_orphan_grace_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Workers delete stored blobs no document refers to once they are this old "
+        "(left by a crash between storing and committing); 0 turns the sweep off.",
+        json_schema_extra=_group("documents"),
+    )
 
     # --- api --------------------------------------------------------------------------------
     require_if_match: bool = Field(

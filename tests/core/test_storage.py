@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -13,6 +15,7 @@ from asgi_lifespan import LifespanManager
 
 from dossier.app import create_app
 from dossier.config import Settings
+from dossier.core.clock import utcnow
 from dossier.core.storage import BlobNotFound, LocalStorage, Storage, create_storage, new_key
 from dossier.db.engine import Database
 from tests.documents import files
@@ -102,6 +105,34 @@ async def test_put_bytes(storage: Storage) -> None:
 async def test_keys_cannot_escape_the_root(storage: Storage, key: str) -> None:
     with pytest.raises(ValueError, match="invalid storage key"):
         await storage.get_bytes(key)
+
+
+async def test_iter_keys_lists_a_kind_by_age(storage: Storage) -> None:
+    documents = [new_key("documents") for _ in range(3)]
+    other = new_key("texts")
+    for key in [*documents, other]:
+        await storage.put_bytes(key, b"x")
+    soon = utcnow() + timedelta(seconds=5)
+    listed = [
+        key async for batch in storage.iter_keys("documents", older_than=soon) for key in batch
+    ]
+    assert sorted(listed) == sorted(documents)  # only that kind
+    long_ago = utcnow() - timedelta(hours=1)
+    assert [b async for b in storage.iter_keys("documents", older_than=long_ago)] == []
+
+
+async def test_local_sweep_removes_only_stale_temporaries(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "root")
+    await storage.put_bytes(new_key("documents"), b"kept")
+    temporary = tmp_path / "root" / ".tmp"
+    stale, fresh = temporary / "stale", temporary / "fresh"
+    stale.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"being written")
+    hour_ago = (utcnow() - timedelta(hours=2)).timestamp()
+    os.utime(stale, (hour_ago, hour_ago))
+    assert await storage.sweep_temporary(older_than=utcnow() - timedelta(hours=1)) == 1
+    assert not stale.exists()
+    assert fresh.exists()
 
 
 async def test_local_writes_are_atomic(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Workers purge records nobody can use again: expired refresh tokens and idempotency keys."""
+"""Workers purge records nobody can use again (expired refresh tokens and idempotency keys)
+and run the clean-ups domain packages register."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from dossier.auth.jobs import purge_expired_refresh_tokens
 from dossier.config import Settings
 from dossier.core.clock import utcnow
 from dossier.db.engine import Database
-from dossier.jobs.maintenance import purge_expired_records
+from dossier.jobs import registry
+from dossier.jobs.maintenance import purge_expired_idempotency_keys, run_housekeeping
 from dossier.jobs.worker import Worker
 from dossier.models.idempotency import IdempotencyRecord
 from dossier.models.refresh_token import RefreshToken
@@ -60,11 +64,13 @@ async def _remaining(database: Database) -> tuple[list[str], list[str]]:
     return sorted(t[:4] for t in tokens), sorted(keys)
 
 
-async def test_purge_deletes_only_what_has_expired(database: Database) -> None:
+async def test_purge_deletes_only_what_has_expired(database: Database, settings: Settings) -> None:
     await _seed(database)
-    assert await purge_expired_records(database) == {"refresh_tokens": 1, "idempotency_keys": 1}
+    assert await purge_expired_refresh_tokens(database, settings) == 1
+    assert await purge_expired_idempotency_keys(database) == 1
     assert await _remaining(database) == (["live"], ["key-live"])
-    assert await purge_expired_records(database) == {"refresh_tokens": 0, "idempotency_keys": 0}
+    assert await purge_expired_refresh_tokens(database, settings) == 0
+    assert await purge_expired_idempotency_keys(database) == 0
 
 
 async def test_a_running_worker_purges_on_its_schedule(
@@ -84,3 +90,22 @@ async def test_a_running_worker_purges_on_its_schedule(
     finally:
         await worker.stop(grace=1)
     assert await _remaining(database) == (["live"], ["key-live"])
+
+
+async def test_registered_clean_ups_run_each_on_its_own(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+
+    async def broken(_database: Database, _settings: Settings) -> None:
+        ran.append("broken")
+        raise RuntimeError("storage down")
+
+    async def fine(_database: Database, _settings: Settings) -> None:
+        ran.append("fine")
+
+    monkeypatch.setattr(registry, "_HOUSEKEEPING", {})
+    registry.housekeeping("a.broken")(broken)
+    registry.housekeeping("b.fine")(fine)
+    await run_housekeeping(database, settings)
+    assert ran == ["broken", "fine"]

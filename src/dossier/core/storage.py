@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CHUNK_SIZE = 64 * 1024
+LIST_BATCH = 1000
 _KEY = re.compile(r"^[a-z0-9]+(?:/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -65,6 +67,9 @@ class Storage(Protocol):
         """Remove the object; a missing object is not an error (idempotent)."""
 
     async def exists(self, key: str) -> bool: ...
+
+    def iter_keys(self, kind: str, *, older_than: datetime) -> AsyncIterator[list[str]]:
+        """The keys under ``kind/`` last written before ``older_than``, in batches."""
 
     async def close(self) -> None: ...
 
@@ -148,6 +153,41 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
 
+    def _list(self, kind: str, cutoff: float) -> list[str]:
+        base = self.root / check_key(kind)
+        found: list[str] = []
+        for directory, _dirs, files in os.walk(base):
+            for name in files:
+                path = Path(directory) / name
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        found.append(path.relative_to(self.root).as_posix())
+                except FileNotFoundError:
+                    continue  # deleted while we walked
+        return found
+
+    async def iter_keys(self, kind: str, *, older_than: datetime) -> AsyncIterator[list[str]]:
+        keys = await asyncio.to_thread(self._list, kind, older_than.timestamp())
+        for start in range(0, len(keys), LIST_BATCH):
+            yield keys[start : start + LIST_BATCH]
+
+    def _sweep_temporary(self, cutoff: float) -> int:
+        """Delete temporary files a crashed write left behind; returns how many."""
+        removed = 0
+        if not self._tmp.is_dir():
+            return 0
+        for path in self._tmp.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    async def sweep_temporary(self, *, older_than: datetime) -> int:
+        return await asyncio.to_thread(self._sweep_temporary, older_than.timestamp())
+
     async def close(self) -> None:
         return None
 
@@ -223,6 +263,27 @@ class S3Storage:
         except BlobNotFound:
             return False
         return True
+
+    async def iter_keys(self, kind: str, *, older_than: datetime) -> AsyncIterator[list[str]]:
+        cutoff = older_than if older_than.tzinfo else older_than.replace(tzinfo=UTC)
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=self.prefix + check_key(kind) + "/",
+            PaginationConfig={"PageSize": LIST_BATCH},
+        )
+        iterator = iter(pages)
+        while True:
+            page = await self._call(next, iterator, None)
+            if page is None:
+                return
+            batch = [
+                item["Key"][len(self.prefix) :]
+                for item in page.get("Contents", [])
+                if item["LastModified"] < cutoff
+            ]
+            if batch:
+                yield batch
 
     async def close(self) -> None:
         await asyncio.to_thread(self.client.close)

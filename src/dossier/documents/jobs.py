@@ -1,15 +1,19 @@
-"""The ``documents.ingest`` job: the job engine's handle on :func:`ingest_document`."""
+"""The ``documents.ingest`` job (the job engine's handle on :func:`ingest_document`) and the
+workers' sweep of orphaned blobs."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from dossier.config import Settings
 from dossier.core.storage import Storage, create_storage
+from dossier.db.engine import Database
 from dossier.documents.ingestion import IngestionFailed, ingest_document, mark_failed
+from dossier.documents.maintenance import sweep_orphan_blobs
 from dossier.documents.service import INGEST_KIND
-from dossier.jobs import JobCancelled, JobContext, PermanentJobError, job_handler
+from dossier.jobs import JobCancelled, JobContext, PermanentJobError, housekeeping, job_handler
 
 # One storage client per storage URL and process: S3 clients are costly to build per job.
 _storages: dict[str, Storage] = {}
@@ -53,3 +57,12 @@ async def ingest(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
                 ctx.database, document_id, f"ingestion failed {ctx.attempt} times: {exc}"
             )
         raise
+
+
+@housekeeping("documents.orphan_blobs")
+async def sweep_orphans(database: Database, settings: Settings) -> int:
+    if settings.documents_orphan_grace_hours <= 0:
+        return 0
+    return await sweep_orphan_blobs(
+        database, _storage(settings), grace=timedelta(hours=settings.documents_orphan_grace_hours)
+    )

@@ -17,6 +17,7 @@ from dossier.jobs.errors import (
 from dossier.jobs.registry import (
     JobKind,
     get_kind,
+    housekeeping,
     import_handler_modules,
     job_handler,
     registered_kinds,
@@ -35,6 +36,7 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "get_kind",
+    "housekeeping",
     "import_handler_modules",
     "job_handler",
     "registered_kinds",

@@ -1,5 +1,5 @@
 """Housekeeping every worker process runs: reap expired leases, purge old jobs and expired
-records (refresh tokens, idempotency keys), gauge depth."""
+idempotency keys, run the clean-ups domain packages registered, gauge depth."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import text
 
-from dossier.auth.repository import purge_expired_tokens
 from dossier.config import Settings
 from dossier.core.clock import utcnow
 from dossier.core.idempotency import purge_expired as purge_expired_keys
 from dossier.db.engine import Database
 from dossier.jobs import metrics, queue
-from dossier.jobs.registry import JobKind, get_kind
+from dossier.jobs.registry import JobKind, get_kind, registered_housekeeping
 from dossier.jobs.retry import backoff_delay
 
 logger = structlog.get_logger("dossier.jobs")
@@ -66,18 +65,24 @@ async def purge_expired(database: Database, settings: Settings) -> int:
     )
 
 
-async def purge_expired_records(database: Database) -> dict[str, int]:
-    """Delete refresh tokens past their family's lifetime and idempotency keys past theirs;
-    returns how many of each. Several workers may run it at once: the deletes are idempotent."""
-    now = utcnow()
+async def purge_expired_idempotency_keys(database: Database) -> int:
+    """Delete Idempotency-Key records past their lifetime; returns how many. Several workers
+    may run it at once: the delete is idempotent."""
     async with database.writer_sessionmaker() as session, session.begin():
-        counts = {
-            "refresh_tokens": await purge_expired_tokens(session, now=now),
-            "idempotency_keys": await purge_expired_keys(session),
-        }
-    if any(counts.values()):
-        logger.info("expired_records_purged", **counts)
-    return counts
+        count = await purge_expired_keys(session)
+    if count:
+        logger.info("idempotency_keys_purged", count=count)
+    return count
+
+
+async def run_housekeeping(database: Database, settings: Settings) -> None:
+    """Run the clean-ups domain packages registered (``@housekeeping``), each on its own: one
+    that fails is logged and the others still run."""
+    for name, function in registered_housekeeping():
+        try:
+            await function(database, settings)
+        except Exception as exc:
+            logger.warning("housekeeping_failed", task=name, error=type(exc).__name__)
 
 
 async def purge_finished_before(database: Database, cutoff: datetime) -> int:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from dossier.jobs.errors import UnknownJobKind
 
 if TYPE_CHECKING:
+    from dossier.config import Settings
+    from dossier.db.engine import Database
     from dossier.jobs.context import JobContext
 
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -72,6 +74,26 @@ def get_kind(kind: str) -> JobKind:
 
 def registered_kinds() -> list[str]:
     return sorted(_KINDS)
+
+
+Housekeeping = Callable[["Database", "Settings"], Awaitable[Any]]
+_HOUSEKEEPING: dict[str, Housekeeping] = {}
+
+
+def housekeeping(name: str) -> Callable[[Housekeeping], Housekeeping]:
+    """Register a periodic clean-up that every worker process runs on the retention schedule
+    (``DOSSIER_JOB_PURGE_INTERVAL``). Domain packages register theirs from the same modules as
+    their job handlers; several workers may run one at once, so it must be idempotent."""
+
+    def register(function: Housekeeping) -> Housekeeping:
+        _HOUSEKEEPING[name] = function
+        return function
+
+    return register
+
+
+def registered_housekeeping() -> list[tuple[str, Housekeeping]]:
+    return sorted(_HOUSEKEEPING.items())
 
 
 def import_handler_modules(modules: Iterable[str]) -> None:

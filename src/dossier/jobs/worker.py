@@ -42,10 +42,11 @@ from dossier.jobs.enqueue import add_local_waker, remove_local_waker, set_defaul
 from dossier.jobs.errors import JobCancelled, PermanentJobError
 from dossier.jobs.maintenance import (
     purge_expired,
-    purge_expired_records,
+    purge_expired_idempotency_keys,
     reap_expired,
     refresh_planner_statistics,
     refresh_queue_depth,
+    run_housekeeping,
 )
 from dossier.jobs.outcomes import Outcome, count_outcomes, write_outcomes
 from dossier.jobs.registry import JobKind, get_kind, registered_kinds
@@ -448,7 +449,8 @@ class Worker:
                 if time.monotonic() - last_purge >= self.settings.job_purge_interval:
                     last_purge = time.monotonic()
                     await purge_expired(self.database, self.settings)
-                    await purge_expired_records(self.database)
+                    await purge_expired_idempotency_keys(self.database)
+                    await run_housekeeping(self.database, self.settings)
                     await refresh_planner_statistics(self.database)
                 await refresh_queue_depth(self.database)
             except Exception as exc:
