@@ -497,7 +497,8 @@ class Settings(BaseSettings):
         3600.0,
         gt=0,
         description="Seconds between purges run by the workers (finished jobs past retention, "
-        "expired refresh tokens and idempotency keys).",
+        "expired idempotency keys, and the clean-ups packages register: expired refresh tokens, "
+        "orphaned blobs).",
         json_schema_extra=_group("jobs"),
     )
     job_events_poll_interval: float = Field(
