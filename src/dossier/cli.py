@@ -368,17 +368,17 @@ def _job_uuid(value: str) -> uuid.UUID:
 
 @idempotency_app.command("purge")
 def purge_idempotency_keys() -> None:
-    """Delete Idempotency-Key records past their lifetime (run it from cron, e.g. hourly)."""
-    from dossier.core.idempotency import purge_expired
+    """Delete Idempotency-Key records past their lifetime now (workers also do it on their
+    purge schedule)."""
     from dossier.db.engine import create_database
+    from dossier.jobs.maintenance import purge_expired_idempotency_keys
 
     settings = _settings()
 
     async def purge() -> int:
         database = create_database(settings)
         try:
-            async with database.writer_sessionmaker() as session, session.begin():
-                return await purge_expired(session)
+            return await purge_expired_idempotency_keys(database)
         finally:
             await database.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,22 +59,15 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, *, now: 
 
 
 async def delete_expired_tokens(
-    session: AsyncSession, user_id: uuid.UUID, *, now: datetime
-) -> None:
-    """Housekeeping on login: a user's dead sessions need not be kept."""
-    await session.execute(
-        delete(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.expires_at < now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def purge_expired_tokens(session: AsyncSession, *, now: datetime) -> int:
-    """Delete every refresh token whose family has passed its absolute lifetime (used, revoked
-    or not: none of them can be accepted again, so reuse detection no longer needs them)."""
+    session: AsyncSession, *, now: datetime, user_id: uuid.UUID | None = None
+) -> int:
+    """Delete refresh tokens whose family has passed its absolute lifetime — one user's (at
+    login) or everyone's (housekeeping); returns how many. Used, revoked or not, none of them
+    can be accepted again, so reuse detection no longer needs them."""
+    condition = RefreshToken.expires_at < now
+    if user_id is not None:
+        condition = and_(RefreshToken.user_id == user_id, condition)
     result = await session.execute(
-        delete(RefreshToken)
-        .where(RefreshToken.expires_at < now)
-        .execution_options(synchronize_session=False)
+        delete(RefreshToken).where(condition).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

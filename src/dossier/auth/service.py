@@ -63,7 +63,7 @@ async def login(
         raise InvalidCredentials()
     if upgraded_hash is not None:
         user.password_hash = upgraded_hash
-    await repository.delete_expired_tokens(session, user.id, now=utcnow())
+    await repository.delete_expired_tokens(session, now=utcnow(), user_id=user.id)
     return await issue_tokens(session, runtime=runtime, user=user)
 
 

@@ -71,6 +71,9 @@ class Storage(Protocol):
     def iter_keys(self, kind: str, *, older_than: datetime) -> AsyncIterator[list[str]]:
         """The keys under ``kind/`` last written before ``older_than``, in batches."""
 
+    async def sweep_temporary(self, *, older_than: datetime) -> int:
+        """Delete what writes interrupted by a crash left behind; returns how many."""
+
     async def close(self) -> None: ...
 
 
@@ -284,6 +287,11 @@ class S3Storage:
             ]
             if batch:
                 yield batch
+
+    async def sweep_temporary(self, *, older_than: datetime) -> int:
+        # Nothing of ours: an interrupted multipart upload is no object, and clearing those
+        # is the bucket's lifecycle rule (AbortIncompleteMultipartUpload).
+        return 0
 
     async def close(self) -> None:
         await asyncio.to_thread(self.client.close)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from dossier.core.clock import utcnow
-from dossier.core.storage import LocalStorage, Storage
+from dossier.core.storage import Storage
 from dossier.db.engine import Database
 from dossier.models.document import Document
 
@@ -41,8 +41,7 @@ async def sweep_orphan_blobs(database: Database, storage: Storage, *, grace: tim
                 if key not in referenced:
                     await storage.delete(key)
                     removed += 1
-    if isinstance(storage, LocalStorage):
-        removed += await storage.sweep_temporary(older_than=cutoff)
+    removed += await storage.sweep_temporary(older_than=cutoff)
     if removed:
         logger.info("orphan_blobs_deleted", count=removed)
     return removed
