@@ -98,7 +98,10 @@ def _rows(label: str, url: str, data_dir: str, duration: int) -> list[Result]:
         "DOSSIER_SECRET_KEY": SECRET,
         "DOSSIER_LOG_LEVEL": "WARNING",
         "DOSSIER_RATE_LIMIT_ENABLED": "false",
-        "DOSSIER_DATABASE_POOL_SIZE": "20",
+        # One pooled connection per load-generator connection: no overflow connections
+        # opened and closed under load (see docs/performance.md).
+        "DOSSIER_DATABASE_POOL_SIZE": "64",
+        "DOSSIER_DATABASE_MAX_OVERFLOW": "0",
     }
     headers = {"Authorization": f"Bearer {token}"}
     with serve(

@@ -148,16 +148,33 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         10,
         ge=1,
-        description="Connections kept open (PostgreSQL).",
+        description="Connections kept open; size it to the concurrency you expect (connections "
+        "beyond it are opened and closed per use).",
         json_schema_extra=_group("database"),
     )
     database_max_overflow: int = Field(
-        10, ge=0, description="Extra connections under load.", json_schema_extra=_group("database")
+        10,
+        ge=0,
+        description="Extra connections under load, closed again when returned.",
+        json_schema_extra=_group("database"),
     )
     database_pool_timeout: float = Field(
         10.0,
         gt=0,
         description="Seconds to wait for a pooled connection.",
+        json_schema_extra=_group("database"),
+    )
+    database_pool_pre_ping: bool = Field(
+        False,
+        description="Test every pooled connection with a round trip before use (PostgreSQL). "
+        "Off: a connection the server closed is still discarded at checkout, without a round "
+        "trip.",
+        json_schema_extra=_group("database"),
+    )
+    database_pool_recycle_seconds: int = Field(
+        1800,
+        ge=-1,
+        description="Replace pooled connections older than this (PostgreSQL); -1 = never.",
         json_schema_extra=_group("database"),
     )
     database_echo: bool = Field(

@@ -44,6 +44,14 @@ async def uow_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         await session.flush()
         raise RuntimeError("boom")
 
+    @app.get("/_uow/read")
+    async def read(session: SessionDep) -> dict[str, int]:
+        return {"users": int(await session.scalar(select(func.count()).select_from(User)) or 0)}
+
+    @app.get("/_uow/write-in-a-read")
+    async def write_in_a_read(session: SessionDep) -> None:
+        session.add(_user("get@example.com"))
+
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
@@ -70,6 +78,24 @@ async def test_domain_error_rolls_back(uow_client: httpx.AsyncClient, database: 
 
 async def test_crash_rolls_back(uow_client: httpx.AsyncClient, database: Database) -> None:
     assert_problem(await uow_client.post("/_uow/crash"), 500, "internal_error")
+    assert await _emails(database) == set()
+
+
+async def test_safe_methods_read_without_a_transaction(
+    uow_client: httpx.AsyncClient, database: Database
+) -> None:
+    assert (await uow_client.post("/_uow/ok")).status_code == 200
+    response = await uow_client.get("/_uow/read")
+    assert response.status_code == 200
+    assert response.json() == {"users": 1}
+
+
+async def test_a_safe_method_that_writes_is_refused(
+    uow_client: httpx.AsyncClient, database: Database
+) -> None:
+    # GET runs in a read-only unit of work (no transaction, so a write could not be atomic):
+    # a handler that writes is a programming error, answered as one, and nothing is stored.
+    assert_problem(await uow_client.get("/_uow/write-in-a-read"), 500, "internal_error")
     assert await _emails(database) == set()
 
 

@@ -6,15 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import PoolResetState
 
 from dossier.config import Settings
+from dossier.db import sqlite
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
@@ -37,7 +40,8 @@ def _install_sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: autocommit, every statement is its own transaction
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _driver_in_transaction(driver: Any) -> bool:
@@ -68,6 +72,23 @@ def _install_reset_on_return(engine: AsyncEngine) -> None:
             dbapi_connection.rollback()
 
 
+def _install_liveness_check(engine: AsyncEngine) -> None:
+    """Discard a pooled connection the server has closed, without a round trip.
+
+    asyncpg notices the end of the socket (a server restart, a failover, an idle timeout in
+    a proxy) as soon as the event loop reads it, and ``is_closed()`` then says so. Raising
+    ``DisconnectionError`` at checkout makes the pool drop that connection and hand out
+    another, so no request fails on it. A connection that died silently (no FIN, e.g. a
+    network partition) is only caught by ``DOSSIER_DATABASE_POOL_PRE_PING``, which pays a
+    round trip on every checkout, and bounded by ``DOSSIER_DATABASE_POOL_RECYCLE_SECONDS``."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        probe = getattr(dbapi_connection.driver_connection, "is_closed", None)
+        if callable(probe) and probe():
+            raise DisconnectionError("the database server closed this connection")
+
+
 @dataclass
 class Database:
     """An engine with its session factories; one per process, opened in the lifespan."""
@@ -75,6 +96,7 @@ class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     writer_sessionmaker: async_sessionmaker[AsyncSession]
+    reader_sessionmaker: async_sessionmaker[AsyncSession]
 
     @property
     def dialect(self) -> str:
@@ -92,30 +114,69 @@ def create_database(settings: Settings) -> Database:
     url = settings.sqlalchemy_url
     kwargs: dict[str, Any] = {
         "echo": settings.database_echo,
-        "pool_pre_ping": True,
         "pool_reset_on_return": None,  # see _install_reset_on_return
     }
+    if url.startswith("sqlite+aiosqlite"):
+        # The same aiosqlite, one thread hand-off per statement (dossier.db.sqlite).
+        url = url.replace("sqlite+aiosqlite", f"sqlite+{sqlite.DRIVER}", 1)
+    pool = {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_timeout": settings.database_pool_timeout,
+    }
     if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
         if ":memory:" not in url and "mode=memory" not in url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-        kwargs["pool_pre_ping"] = False
+            # A queue pool like PostgreSQL's (each connection is a thread in aiosqlite);
+            # an in-memory database keeps SQLAlchemy's single static connection.
+            kwargs.update(pool)
     else:
         kwargs.update(
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-            pool_timeout=settings.database_pool_timeout,
+            pool,
+            pool_pre_ping=settings.database_pool_pre_ping,
+            pool_recycle=settings.database_pool_recycle_seconds,
         )
     engine = create_async_engine(url, **kwargs)
     _install_reset_on_return(engine)
+    _install_liveness_check(engine)
     writer_engine = engine
     if engine.dialect.name == "sqlite":
         _install_sqlite_pragmas(engine, settings.sqlite_busy_timeout_ms)
         writer_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        reader_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: None})
+    else:
+        reader_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reader_sessionmaker = async_sessionmaker(
+        reader_engine, expire_on_commit=False, autoflush=False, sync_session_class=ReaderSession
+    )
     return Database(
         engine=engine,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
         writer_sessionmaker=async_sessionmaker(
             writer_engine, expire_on_commit=False, autoflush=False
         ),
+        reader_sessionmaker=reader_sessionmaker,
     )
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A write was attempted in a read-only (autocommit) unit of work: a programming error."""
+
+
+class ReaderSession(Session):
+    """A session on the reader engine: no transaction, every statement commits on its own.
+    A write there would not be atomic with anything, so it is refused outright (a test of the
+    handler that tries fails, instead of a half-written change in production)."""
+
+
+@event.listens_for(ReaderSession, "before_flush")
+def _no_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("a read-only unit of work cannot flush changes")
+
+
+@event.listens_for(ReaderSession, "do_orm_execute")
+def _no_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError("a read-only unit of work cannot write")

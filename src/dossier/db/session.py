@@ -22,7 +22,9 @@ def get_database(request: Request) -> Database:
 async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     database = get_database(request)
     factory = (
-        database.sessionmaker if request.method in SAFE_METHODS else database.writer_sessionmaker
+        database.reader_sessionmaker
+        if request.method in SAFE_METHODS
+        else database.writer_sessionmaker
     )
     async with factory() as session:
         # Shared mechanisms that must write in the same transaction (idempotency keys) find it here.

@@ -1,0 +1,46 @@
+"""Connection pool: sized by settings on both databases; dead connections never reach a request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+
+from dossier.config import Settings
+from dossier.db.engine import create_database
+
+
+async def test_the_pool_is_sized_by_settings(make_settings: Callable[..., Settings]) -> None:
+    database = create_database(make_settings(database_pool_size=3, database_max_overflow=2))
+    try:
+        assert database.engine.pool.size() == 3  # type: ignore[attr-defined]
+        assert database.engine.pool._max_overflow == 2  # type: ignore[attr-defined]
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_closed_is_replaced_without_an_error(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # One pooled connection, no pre-ping round trip: the checkout listener must notice that
+    # the server ended it (as after a restart or a failover) and hand out a new one.
+    settings = make_settings(
+        database_pool_size=1, database_max_overflow=0, database_pool_pre_ping=False
+    )
+    database = create_database(settings)
+    admin = create_database(settings.model_copy(update={"database_pool_size": 1}))
+    try:
+        async with database.reader_sessionmaker() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.reader_sessionmaker() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await asyncio.sleep(0.3)  # the loop reads the end of the pooled connection's socket
+        async with database.reader_sessionmaker() as session:
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+        assert second != first
+    finally:
+        await admin.dispose()
+        await database.dispose()
