@@ -99,7 +99,7 @@ def _rows(label: str, url: str, data_dir: str, duration: int) -> list[Result]:
         "DOSSIER_LOG_LEVEL": "WARNING",
         "DOSSIER_RATE_LIMIT_ENABLED": "false",
         # One pooled connection per load-generator connection: no overflow connections
-        # opened and closed under load (see docs/performance.md).
+        # opened and closed under load (docs/performance.md, "Where the time goes").
         "DOSSIER_DATABASE_POOL_SIZE": "64",
         "DOSSIER_DATABASE_MAX_OVERFLOW": "0",
     }
@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     markdown = f"""## Tasks: authenticated reads
 
 {machine_line()}; 64 connections, {args.duration} s per row after a 2 s warm-up; one server
-process with the full middleware stack (rate limits off); bearer token checked on every
+process with the full middleware stack (rate limits off) and a pool of 64 database connections
+(one per load-generator connection, no overflow); bearer token checked on every
 request (signature and claims verified once per process, expiry, deny-list, principal: the user
 row through the principal cache); the list is keyset mode (20 tasks with their tags: 2 queries,
 plus the user row on a cache miss).

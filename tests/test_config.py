@@ -118,3 +118,12 @@ def test_explicit_allowances_make_sqlite_and_docs_acceptable(tmp_path: Path) -> 
         metrics_enabled=False,
     )
     assert settings.production_problems() == []
+
+
+@pytest.mark.parametrize(("value", "accepted"), [(-1, True), (1, True), (0, False), (-2, False)])
+def test_pool_recycle_is_never_or_a_positive_age(value: int, accepted: bool) -> None:
+    if accepted:
+        assert make(database_pool_recycle_seconds=value).database_pool_recycle_seconds == value
+    else:
+        with pytest.raises(ValueError, match="database_pool_recycle_seconds"):
+            make(database_pool_recycle_seconds=value)

@@ -631,6 +631,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("database_pool_recycle_seconds")
+    @classmethod
+    def _recycle(cls, value: int) -> int:
+        if value == 0:  # SQLAlchemy would open a new connection for every checkout
+            raise ValueError("use -1 (never) or a number of seconds of at least 1")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:

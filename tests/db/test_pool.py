@@ -35,9 +35,16 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
     try:
         async with database.reader_sessionmaker() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
+            connection = await session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
         async with admin.reader_sessionmaker() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-        await asyncio.sleep(0.3)  # the loop reads the end of the pooled connection's socket
+        # The loop reads the end of the pooled connection's socket soon after; wait for it.
+        for _ in range(200):
+            if driver.is_closed():
+                break
+            await asyncio.sleep(0.01)
+        assert driver.is_closed()
         async with database.reader_sessionmaker() as session:
             second = await session.scalar(text("SELECT pg_backend_pid()"))
         assert second != first

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dossier.db.engine import Database, ReadOnlySessionError, _driver_in_transaction
+from dossier.config import Settings
+from dossier.db.engine import (
+    Database,
+    ReadOnlySessionError,
+    _driver_in_transaction,
+    create_database,
+)
 from dossier.models.user import User
 
 
@@ -13,21 +23,35 @@ def _user(email: str) -> User:
     return User(email=email, display_name="x", password_hash="not-a-real-hash")
 
 
-async def _count(session: object) -> int:
-    return int(await session.scalar(select(func.count()).select_from(User)))  # type: ignore[attr-defined]
+async def _count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
 
 
-async def test_a_read_holds_no_transaction(database: Database) -> None:
+async def test_a_read_holds_no_transaction(make_settings: Callable[..., Settings]) -> None:
+    # One pooled connection: the writer below gets the connection the reader used, so this
+    # also shows that the reader's autocommit does not stay with the connection.
+    database = create_database(make_settings(database_pool_size=1, database_max_overflow=0))
+    try:
+        await _reader_then_writer(database)
+    finally:
+        await database.dispose()
+
+
+async def _driver(session: AsyncSession) -> Any:
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
+async def _reader_then_writer(database: Database) -> None:
     async with database.reader_sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert not _driver_in_transaction(driver)
+        read_on = await _driver(session)
+        assert not _driver_in_transaction(read_on)
     async with database.writer_sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert _driver_in_transaction(driver)  # the writer's unit of work is one transaction
+        write_on = await _driver(session)
+        assert write_on is read_on
+        assert _driver_in_transaction(write_on)  # the writer's unit of work is one transaction
 
 
 async def test_each_statement_sees_the_latest_commit(database: Database) -> None:
@@ -52,8 +76,19 @@ async def test_a_flush_is_refused_and_nothing_is_written(database: Database) -> 
 async def test_a_statement_that_writes_is_refused(database: Database) -> None:
     async with database.writer_sessionmaker() as session, session.begin():
         session.add(_user("kept@example.com"))
+    writes = [
+        update(User).values(display_name="changed"),
+        text("UPDATE users SET display_name = 'changed'"),
+        text("  delete FROM users"),
+    ]
+    for statement in writes:
+        async with database.reader_sessionmaker() as session:
+            with pytest.raises(ReadOnlySessionError):
+                await session.execute(statement)
     async with database.reader_sessionmaker() as session:
+        connection = await session.connection()
         with pytest.raises(ReadOnlySessionError):
-            await session.execute(update(User).values(display_name="changed"))
+            await connection.exec_driver_sql("INSERT INTO tags (id, name) VALUES ('x', 'y')")
     async with database.reader_sessionmaker() as session:
         assert await session.scalar(select(User.display_name)) == "x"
+        assert await session.scalar(select(func.count()).select_from(User)) == 1

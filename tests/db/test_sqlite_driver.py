@@ -7,7 +7,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dossier.db.engine import Database
 from dossier.models.user import User
@@ -71,11 +71,13 @@ async def test_results_match_sqlite3(database: Database) -> None:
             update(User).where(User.email.like("%@example.com")).values(display_name="changed")
         )
         assert changed.rowcount == 2
-        # RETURNING rows and their count
-        gone = await session.execute(
+        # RETURNING rows and their count (read through the connection: a Core result)
+        connection = await session.connection()
+        gone = await connection.execute(
             delete(User).where(User.email == "c@x.org").returning(User.email)
         )
         assert gone.scalars().all() == ["c@x.org"]
+        assert gone.rowcount == 1  # sqlite3 counts RETURNING rows as they are fetched
         # rows, in order, with their column names
         rows = (
             await session.execute(select(User.email, User.display_name).order_by(User.email))
@@ -99,3 +101,16 @@ async def test_errors_keep_their_types_and_roll_back(database: Database) -> None
     # The connection is usable afterwards: no transaction or lock was left behind.
     async with database.writer_sessionmaker() as session, session.begin():
         await session.execute(insert(User), _users("dup@example.com"))
+
+
+async def test_a_closed_driver_connection_is_discarded(database: Database) -> None:
+    await _warm(database)
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.close()  # as if the connection had been lost
+        with pytest.raises(OperationalError) as failure:
+            await connection.execute(text("SELECT 1"))
+        assert failure.value.connection_invalidated
+    # The pool dropped it: the next checkout opens a working connection.
+    async with database.reader_sessionmaker() as session:
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, text
 from dossier.app import create_app
 from dossier.config import Settings
 from dossier.core.errors import Conflict
-from dossier.db.engine import Database
+from dossier.db.engine import Database, _driver_in_transaction
 from dossier.db.session import SessionDep
 from dossier.models.user import User
 from tests.helpers import assert_problem
@@ -45,8 +46,18 @@ async def uow_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         raise RuntimeError("boom")
 
     @app.get("/_uow/read")
-    async def read(session: SessionDep) -> dict[str, int]:
-        return {"users": int(await session.scalar(select(func.count()).select_from(User)) or 0)}
+    async def read(session: SessionDep) -> dict[str, Any]:
+        users = int(await session.scalar(select(func.count()).select_from(User)) or 0)
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        return {"users": users, "in_transaction": _driver_in_transaction(driver)}
+
+    @app.post("/_uow/in-transaction")
+    async def in_transaction(session: SessionDep) -> dict[str, Any]:
+        await session.scalar(select(func.count()).select_from(User))
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        return {"in_transaction": _driver_in_transaction(driver)}
 
     @app.get("/_uow/write-in-a-read")
     async def write_in_a_read(session: SessionDep) -> None:
@@ -87,7 +98,9 @@ async def test_safe_methods_read_without_a_transaction(
     assert (await uow_client.post("/_uow/ok")).status_code == 200
     response = await uow_client.get("/_uow/read")
     assert response.status_code == 200
-    assert response.json() == {"users": 1}
+    assert response.json() == {"users": 1, "in_transaction": False}
+    # ...while a write method's unit of work is one transaction.
+    assert (await uow_client.post("/_uow/in-transaction")).json() == {"in_transaction": True}
 
 
 async def test_a_safe_method_that_writes_is_refused(

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import PoolResetState
 
 from dossier.config import Settings
@@ -103,8 +102,8 @@ class Database:
         return self.engine.dialect.name
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with self.reader_sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -147,9 +146,8 @@ def create_database(settings: Settings) -> Database:
         reader_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: None})
     else:
         reader_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    reader_sessionmaker = async_sessionmaker(
-        reader_engine, expire_on_commit=False, autoflush=False, sync_session_class=ReaderSession
-    )
+    _refuse_writes(reader_engine)
+    reader_sessionmaker = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
     return Database(
         engine=engine,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
@@ -164,19 +162,39 @@ class ReadOnlySessionError(RuntimeError):
     """A write was attempted in a read-only (autocommit) unit of work: a programming error."""
 
 
-class ReaderSession(Session):
-    """A session on the reader engine: no transaction, every statement commits on its own.
-    A write there would not be atomic with anything, so it is refused outright (a test of the
-    handler that tries fails, instead of a half-written change in production)."""
+# First keywords of statements that change data or schema (SQLite and PostgreSQL).
+_WRITING = frozenset(
+    {
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "REPLACE",
+        "MERGE",
+        "UPSERT",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "TRUNCATE",
+        "GRANT",
+        "REVOKE",
+        "VACUUM",
+        "REINDEX",
+        "COPY",
+        "LOCK",
+    }
+)
 
 
-@event.listens_for(ReaderSession, "before_flush")
-def _no_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if session.new or session.dirty or session.deleted:
-        raise ReadOnlySessionError("a read-only unit of work cannot flush changes")
+def _refuse_writes(reader: AsyncEngine) -> None:
+    """The reader engine runs every statement on its own (no transaction), so a write there
+    could not be atomic with anything: refuse it before it reaches the driver, whether it
+    comes from a flush, a DML construct, ``text()`` or ``exec_driver_sql``. Listeners on an
+    engine made by ``execution_options`` stay local to it; writers are not affected."""
 
-
-@event.listens_for(ReaderSession, "do_orm_execute")
-def _no_dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        raise ReadOnlySessionError("a read-only unit of work cannot write")
+    @event.listens_for(reader.sync_engine, "before_cursor_execute")
+    def _no_writes(
+        _connection: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        words = statement.lstrip().split(None, 1)
+        if words and words[0].upper() in _WRITING:
+            raise ReadOnlySessionError("a read-only unit of work cannot write")

@@ -113,18 +113,20 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
+    # No ``_execute_mutex`` as in SQLAlchemy's adapter: the whole statement is one item on
+    # aiosqlite's queue, which runs items one at a time in order.
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        connection = self._connection
-        call = connection._execute(_run, connection._conn, operation, parameters)
-        try:
-            self._apply(await_(call))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._call(_run, operation, parameters)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        self._call(_run_many, operation, seq_of_parameters)
+
+    def _call(self, function: Any, operation: Any, parameters: Any) -> None:
         connection = self._connection
-        call = connection._execute(_run_many, connection._conn, operation, seq_of_parameters)
         try:
+            # ``_conn`` raises ValueError on a closed connection: inside the try, so it is
+            # mapped like any driver error and the pool discards the connection.
+            call = connection._execute(function, connection._conn, operation, parameters)
             self._apply(await_(call))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
