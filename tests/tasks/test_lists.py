@@ -303,11 +303,56 @@ async def test_tags_with_counts(
     await insert_task(database, owner, title="a", tags=["home", "work"])
     await insert_task(database, owner, title="b", tags=["home"])
     await insert_task(database, other, title="c", tags=["secret", "home"])
-    mine = (await client.get("/api/v1/tags", headers=as_user(owner))).json()
-    assert mine == {"items": [{"name": "home", "count": 2}, {"name": "work", "count": 1}]}
+    response = await client.get("/api/v1/tags", headers=as_user(owner))
+    assert response.headers["cache-control"] == "private, no-cache"
+    assert "next" not in response.links  # everything fits on one page
+    assert response.json() == {
+        "items": [{"name": "home", "count": 2}, {"name": "work", "count": 1}],
+        "limit": 20,
+        "next_cursor": None,
+        "page": 1,
+        "total": 2,
+    }
     everyone = (await client.get("/api/v1/tags", headers=as_user(moderator))).json()
     assert everyone["items"][0] == {"name": "home", "count": 3}
     assert {"name": "secret", "count": 1} in everyone["items"]
+    assert everyone["total"] == 3
+
+
+async def test_tags_are_paged(
+    client: httpx.AsyncClient, database: Database, owner: User, as_user: Headers
+) -> None:
+    # Most used first, then by name: b (3), a (2), c (2), d (1), e (1).
+    for tags in (["a", "b", "c"], ["a", "b", "c", "d"], ["b", "e"]):
+        await insert_task(database, owner, title="t", tags=tags)
+    seen: list[dict[str, Any]] = []
+    requests = 0
+    url: str | None = "/api/v1/tags?limit=2"
+    while url is not None:
+        requests += 1
+        response = await client.get(url, headers=as_user(owner))
+        assert response.status_code == 200
+        body = response.json()
+        assert body["total"] == 5
+        assert len(body["items"]) <= 2
+        seen += body["items"]
+        url = response.links.get("next", {}).get("url")
+    assert requests == 3  # the last page (one tag) has no `next`
+    assert [(tag["name"], tag["count"]) for tag in seen] == [
+        ("b", 3),
+        ("a", 2),
+        ("c", 2),
+        ("d", 1),
+        ("e", 1),
+    ]
+    last = (await client.get("/api/v1/tags?limit=2&page=3", headers=as_user(owner))).json()
+    assert last["items"] == [{"name": "e", "count": 1}]
+    past = await client.get("/api/v1/tags?limit=2&page=4", headers=as_user(owner))
+    assert past.json()["items"] == []
+    assert "next" not in past.links
+    for bad in ({"limit": 0}, {"limit": 101}, {"page": 0}, {"page": "x"}):
+        response = await client.get("/api/v1/tags", params=bad, headers=as_user(owner))
+        assert_problem(response, 422, "validation_failed")
 
 
 @pytest.mark.postgres

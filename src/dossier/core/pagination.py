@@ -9,6 +9,10 @@ value, its repository builds a ``select`` with the visibility and filters applie
   signed and bound to the sort, the filters and the list it came from; ``page`` and ``total``
   are null. Keyset pages stay exact while rows are inserted or deleted between requests.
 
+Lists whose order has no keyset (an aggregate ordered by a count, such as the tag counts) take
+:data:`OffsetPageParamsDep` (``limit``, ``page``, default 1) and :func:`paginate_rows`: offset
+pages of rows with ``total``, ``next_cursor`` always null.
+
 ``NULL`` sorts as the greatest value (PostgreSQL's default, so plain B-tree indexes serve both
 directions): last when ascending, first when descending.
 """
@@ -101,6 +105,21 @@ async def page_params(
 
 
 PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+async def offset_page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")
+    ] = DEFAULT_LIMIT,
+    page: Annotated[
+        int, Query(ge=1, le=1_000_000, description="The page number (the answer has `total`).")
+    ] = 1,
+) -> PageParams:
+    """For lists that only page by offset (see :func:`paginate_rows`)."""
+    return PageParams(limit=limit, page=page)
+
+
+OffsetPageParamsDep = Annotated[PageParams, Depends(offset_page_params)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +299,7 @@ async def paginate(
     bound = _fingerprint(filters, scope)
 
     if params.page is not None:
-        count = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = int((await session.execute(count)).scalar_one())
+        total = await _count(session, statement)
         offset = (params.page - 1) * params.limit
         rows = await session.scalars(
             statement.order_by(*ordering).offset(offset).limit(params.limit)
@@ -313,6 +331,25 @@ async def paginate(
             }
         )
     return PageResult(items=rows_list, limit=params.limit, next_cursor=next_cursor)
+
+
+async def _count(session: AsyncSession, statement: Select[*tuple[Any, ...]]) -> int:
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    return int((await session.execute(count)).scalar_one())
+
+
+async def paginate_rows(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], *, params: PageParams
+) -> PageResult[Any]:
+    """One offset page of ``statement``'s rows, with ``total``.
+
+    For lists that have no keyset to page by, such as aggregates ordered by a count:
+    ``statement`` carries its own ``ORDER BY``, which must end in a unique column so that
+    pages neither repeat nor skip rows."""
+    page = params.page or 1
+    total = await _count(session, statement)
+    rows = await session.execute(statement.offset((page - 1) * params.limit).limit(params.limit))
+    return PageResult(items=rows.all(), limit=params.limit, page=page, total=total)
 
 
 def next_link(request: Request, result: PageResult[Any]) -> str | None:

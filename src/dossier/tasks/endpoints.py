@@ -19,14 +19,13 @@ from dossier.core.conditional import (
 )
 from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
-from dossier.core.pagination import Page, PageResult, page_response
+from dossier.core.pagination import OffsetPageParamsDep, Page, PageResult, page_response
 from dossier.db.session import SessionDep
 from dossier.models.task import Task
 from dossier.tasks import service
 from dossier.tasks.dependencies import RequireIfMatch, TaskListQueryDep
 from dossier.tasks.schemas import (
     TagCount,
-    TagCounts,
     TaskCreate,
     TaskRead,
     TaskReplace,
@@ -209,8 +208,17 @@ async def list_user_tasks(
     return task_page(request, response, result, TaskRead.of)
 
 
-@other_router.get("/tags", response_model=TagCounts, responses=problem_responses(401))
-async def list_tags(session: SessionDep, principal: CurrentPrincipal) -> TagCounts:
-    """Tags on the tasks you can see, with how many of them carry each; most used first."""
-    counts = await service.tag_counts(session, principal)
-    return TagCounts(items=[TagCount(name=name, count=count) for name, count in counts])
+@other_router.get("/tags", response_model=Page[TagCount], responses=problem_responses(401))
+async def list_tags(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    params: OffsetPageParamsDep,
+) -> Page[TagCount]:
+    """Tags on the tasks you can see, with how many of them carry each; most used first, then
+    by name. Paged by `page` and `limit` (with `total`)."""
+    result = await service.tag_counts(session, principal, params=params)
+    response.headers["Cache-Control"] = PRIVATE_NO_CACHE
+    items = [TagCount(name=name, count=count) for name, count in result.items]
+    return page_response(request, response, result, items)

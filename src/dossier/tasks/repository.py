@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from dossier.core.pagination import (
     Sorting,
     SortOrder,
     paginate,
+    paginate_rows,
 )
 from dossier.models.task import Tag, Task, task_tags
 from dossier.models.user import User
@@ -202,8 +203,11 @@ async def tags_named(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
     return list(result)
 
 
-async def tag_counts(session: AsyncSession, principal: Principal) -> list[tuple[str, int]]:
-    """Tags on the tasks the caller can see, with how many such tasks carry each."""
+async def tag_counts(
+    session: AsyncSession, principal: Principal, *, params: PageParams
+) -> PageResult[tuple[str, int]]:
+    """Tags on the tasks the caller can see, with how many such tasks carry each; most used
+    first, then by name (names are unique, so offset pages are stable)."""
     mine = readable_by(principal)
     statement = (
         select(Tag.name, func.count(Task.id))
@@ -213,4 +217,5 @@ async def tag_counts(session: AsyncSession, principal: Principal) -> list[tuple[
         .group_by(Tag.name)
         .order_by(func.count(Task.id).desc(), Tag.name)
     )
-    return [(name, int(count)) for name, count in (await session.execute(statement)).all()]
+    result = await paginate_rows(session, statement, params=params)
+    return replace(result, items=[(name, int(count)) for name, count in result.items])

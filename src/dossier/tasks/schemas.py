@@ -146,7 +146,3 @@ class TaskRead(BaseModel):
 class TagCount(BaseModel):
     name: str
     count: int = Field(description="Tasks you can see that carry this tag.")
-
-
-class TagCounts(BaseModel):
-    items: list[TagCount]

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dossier.auth.principal import Principal
 from dossier.core.clock import utcnow
 from dossier.core.conditional import check_if_match, etag_for
-from dossier.core.pagination import PageResult
+from dossier.core.pagination import PageParams, PageResult
 from dossier.models.task import Priority, Task
 from dossier.tasks import repository
 from dossier.tasks.errors import (
@@ -202,5 +202,7 @@ async def list_for_user(
     return await repository.list_tasks(session, principal, query=involving)
 
 
-async def tag_counts(session: AsyncSession, principal: Principal) -> list[tuple[str, int]]:
-    return await repository.tag_counts(session, principal)
+async def tag_counts(
+    session: AsyncSession, principal: Principal, *, params: PageParams
+) -> PageResult[tuple[str, int]]:
+    return await repository.tag_counts(session, principal, params=params)
