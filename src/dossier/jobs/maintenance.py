@@ -101,7 +101,7 @@ async def purge_finished_before(database: Database, cutoff: datetime) -> int:
 
 
 async def refresh_queue_depth(database: Database) -> dict[str, int]:
-    async with database.sessionmaker() as session:
+    async with database.reader_sessionmaker() as session:
         counts = await queue.count_by_status(session)
     for status, count in counts.items():
         metrics.JOBS_QUEUE_DEPTH.labels(status).set(count)

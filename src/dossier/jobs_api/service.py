@@ -108,14 +108,14 @@ async def follow_job(
 ) -> AsyncIterator[Job | None]:
     """Yield the job whenever it changed, ``None`` as a keep-alive tick; stop when it ends.
 
-    The caller checked visibility before; each look is its own short read transaction, so a
-    long stream holds no connection between looks.
+    The caller checked visibility before; each look is one read without a transaction on a
+    pooled connection, so a long stream holds no connection between looks.
     """
     started = time.monotonic()
     last_sent = started
     last_seen: tuple[object, ...] | None = None
     while True:
-        async with database.sessionmaker() as session:
+        async with database.reader_sessionmaker() as session:
             job = await repository.get_by_id(session, job_id)
         if job is None:
             return
