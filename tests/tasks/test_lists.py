@@ -403,3 +403,29 @@ async def test_filtered_sorted_lists_use_an_index(
         plan = "\n".join(row[0] for row in await session.execute(text(f"EXPLAIN {sql}")))
     assert "Seq Scan" not in plan, plan
     assert "Index" in plan, plan
+
+
+@pytest.mark.postgres
+async def test_the_text_filter_uses_the_trigram_indexes(database: Database, owner: User) -> None:
+    """`q` is a substring match (`LIKE '%…%'`): on PostgreSQL pg_trgm's GIN indexes serve it."""
+    from sqlalchemy import func, select
+    from sqlalchemy.dialects import postgresql
+
+    from dossier.auth.principal import Principal
+    from dossier.models.user import Role
+    from dossier.tasks.repository import TaskFilters, list_statement
+
+    for i in range(30):
+        await insert_task(database, owner, title=f"task {i}", description=f"buy item {i}")
+    await insert_task(database, owner, title="Buy MILK", description="")
+    moderator = Principal(user_id=owner.id, role=Role.MODERATOR)  # sees every task
+    statement = list_statement(moderator, TaskFilters(q="milk"))
+    count = select(func.count()).select_from(statement.subquery())
+    sql = str(count.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    async with database.sessionmaker() as session:
+        assert (await session.execute(count)).scalar_one() == 1
+        await session.execute(text("ANALYZE tasks"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in await session.execute(text(f"EXPLAIN {sql}")))
+    assert "ix_tasks_title_trgm" in plan, plan
+    assert "ix_tasks_description_trgm" in plan, plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
@@ -47,6 +47,20 @@ USER_SORTING = Sorting(
 )
 
 
+def email_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
+    """Emails (stored lower-cased) that start with ``prefix`` (lower-cased by the caller), in a
+    form an index serves. SQLite's ``LIKE`` ignores case and so cannot use the unique index,
+    but its default collation compares bytes: ``prefix <= email < prefix-with-last-character-
+    plus-one`` is the same set and a range scan. PostgreSQL keeps ``LIKE 'prefix%'``, served
+    by the ``text_pattern_ops`` index of migration 0006 whatever the database's collation."""
+    last = ord(prefix[-1])
+    following = last + 1 if last + 1 != 0xD800 else 0xE000  # skip the surrogate block
+    if dialect == "sqlite" and following <= 0x10FFFF:
+        return and_(User.email >= prefix, User.email < prefix[:-1] + chr(following))
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return User.email.like(f"{escaped}%", escape="\\")
+
+
 async def list_readable(
     session: AsyncSession,
     principal: Principal,
@@ -64,8 +78,8 @@ async def list_readable(
     if is_active is not None:
         statement = statement.where(User.is_active.is_(is_active))
     if email_prefix:
-        escaped = email_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(User.email.like(f"{escaped}%", escape="\\"))
+        dialect = session.get_bind().dialect.name
+        statement = statement.where(email_starts_with(email_prefix, dialect))
     return await paginate(
         session,
         statement,
