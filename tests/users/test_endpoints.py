@@ -119,6 +119,81 @@ async def test_change_password_checks_the_current_one_and_the_policy(
     assert_problem(await client.post(url, json={}), 401)
 
 
+async def test_change_email(client: AsyncClient, database: Database) -> None:
+    user = await create_user(database, email="old@example.com")
+    current = await login(client, user)
+    other = await login(client, user)
+    before = await client.get(ME, headers=bearer(current["access_token"]))
+    changed = await client.post(
+        f"{ME}/email",
+        json={"email": "New@Example.COM", "current_password": DEFAULT_PASSWORD},
+        headers=bearer(current["access_token"]),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["email"] == "new@example.com"  # stored lower-cased
+    assert changed.headers["etag"] != before.headers["etag"]
+    assert_no_secrets(changed)
+    # Sessions stay open: the email is not a credential.
+    for tokens in (current, other):
+        me = await client.get(ME, headers=bearer(tokens["access_token"]))
+        assert me.json()["email"] == "new@example.com"
+    # The new email logs in, the old one no longer does.
+    response = await client.post(
+        "/api/v1/auth/login", data={"username": "old@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert_problem(response, 401, "invalid_credentials")
+    user.email = "new@example.com"
+    await login(client, user)
+    # Sending the email you already have changes nothing.
+    again = await client.post(
+        f"{ME}/email",
+        json={"email": "new@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=bearer(current["access_token"]),
+    )
+    assert again.status_code == 200
+    assert again.headers["etag"] == changed.headers["etag"]
+
+
+async def test_change_email_needs_the_password_a_free_email_and_valid_input(
+    client: AsyncClient, app: FastAPI, database: Database
+) -> None:
+    user = await create_user(database, email="mine@example.com")
+    await create_user(database, email="taken@example.com")
+    headers = auth_headers(app, user)
+    url = f"{ME}/email"
+    wrong = {"email": "fresh@example.com", "current_password": "not my password"}
+    assert_problem(
+        await client.post(url, json=wrong, headers=headers), 403, "current_password_incorrect"
+    )
+    taken = {"email": "TAKEN@example.com", "current_password": DEFAULT_PASSWORD}
+    assert_problem(await client.post(url, json=taken, headers=headers), 409, "email_taken")
+    for bad in (
+        {"email": "not-an-email", "current_password": DEFAULT_PASSWORD},
+        {"email": "fresh@example.com"},
+        {"email": "fresh@example.com", "current_password": DEFAULT_PASSWORD, "role": "admin"},
+    ):
+        assert_problem(await client.post(url, json=bad, headers=headers), 422, "validation_failed")
+    assert_problem(await client.post(url, json=taken), 401, "not_authenticated")
+    # Nothing above changed anything.
+    assert (await client.get(ME, headers=headers)).json()["email"] == "mine@example.com"
+
+
+async def test_change_email_counts_against_the_login_limit(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    user = await create_user(database)
+    async with client_for(make_settings(rate_limit_login_account="2/minute")) as (app, http):
+        headers = auth_headers(app, user)
+        body = {"email": "guess@example.com", "current_password": "guessing"}
+        for _ in range(2):
+            response = await http.post(f"{ME}/email", json=body, headers=headers)
+            assert_problem(response, 403, "current_password_incorrect")
+        body["current_password"] = DEFAULT_PASSWORD  # even the right one, for the window
+        response = await http.post(f"{ME}/email", json=body, headers=headers)
+        assert_problem(response, 429, "rate_limited")
+        assert "retry-after" in response.headers
+
+
 # --- listing and reading ------------------------------------------------------------------
 
 

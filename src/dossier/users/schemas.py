@@ -113,5 +113,12 @@ class PasswordChange(BaseModel):
     new_password: NewPassword
 
 
+class EmailChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(description="The new email; you log in with it from now on.")
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
 # The `sort` values of the user list (prefix - to reverse).
 UserSort = Literal["created_at", "-created_at", "email", "-email"]
