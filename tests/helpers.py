@@ -21,3 +21,32 @@ def assert_problem(
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+async def postgres_generic_plan(session: Any, statement: Any) -> str:
+    """PostgreSQL's plan for ``statement`` as the app runs it: prepared with bound parameters
+    (asyncpg) and planned without their values (a generic plan, which PostgreSQL may switch
+    to after five runs). Sequential scans are disabled so the plan shows whether an index
+    can serve the statement at all. Call inside a transaction (the settings are local)."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    compiled = statement.compile(dialect=dialect())
+    names = compiled.positiontup or []
+    values = ", ".join(_literal(compiled.params[name]) for name in names)
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    await session.execute(text(f"PREPARE dossier_plan AS {compiled}"))
+    try:
+        rows = await session.execute(text(f"EXPLAIN EXECUTE dossier_plan({values})"))
+        return "\n".join(row[0] for row in rows)
+    finally:
+        await session.execute(text("DEALLOCATE dossier_plan"))
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -34,15 +34,30 @@ INDEXES = {
 def upgrade() -> None:
     if op.get_context().dialect.name != "postgresql":
         return
-    # A trusted extension since PostgreSQL 13: the database owner may create it.
+    # A trusted extension since PostgreSQL 13: the database owner may create it (or a DBA may
+    # have created it beforehand; then this is a no-op).
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, definition in INDEXES.items():
-        op.execute(f"CREATE INDEX {name} ON {definition}")
+    # CONCURRENTLY: writes to tasks and users go on while the indexes are built (a plain
+    # CREATE INDEX would block them until the migration commits). It cannot run inside a
+    # transaction, hence the autocommit block.
+    with op.get_context().autocommit_block():
+        for name, definition in INDEXES.items():
+            # A concurrent build that failed leaves an INVALID index behind: drop and rebuild.
+            # The names are this module's constants, not input.
+            invalid = (
+                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "  # noqa: S608
+                f"WHERE c.relname = '{name}' AND NOT i.indisvalid"
+            )
+            op.execute(
+                f"DO $$ BEGIN IF EXISTS ({invalid}) THEN EXECUTE 'DROP INDEX {name}'; END IF; END $$"
+            )
+            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
 
 
 def downgrade() -> None:
     if op.get_context().dialect.name != "postgresql":
         return
-    for name in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {name}")
+    with op.get_context().autocommit_block():
+        for name in INDEXES:
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
     # The extension stays: other schemas in the database may use it.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -59,3 +62,54 @@ async def test_migrations_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
     assert await _table_names(url) <= {"alembic_version"}
     await asyncio.to_thread(upgrade, settings)
     assert {table.name for table in Base.metadata.sorted_tables} <= await _table_names(url)
+
+
+@pytest.mark.postgres
+async def test_a_half_built_concurrent_index_is_rebuilt(tmp_path: Path) -> None:
+    """Migration 0006 builds its indexes CONCURRENTLY; a build that failed leaves an INVALID
+    index behind, which the next upgrade must replace (IF NOT EXISTS alone would keep it)."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import TEST_DATABASE_URL, _async_url
+
+    assert TEST_DATABASE_URL is not None
+    admin_url = make_url(_async_url(TEST_DATABASE_URL))
+    name = f"dossier_migration_{uuid.uuid4().hex[:10]}"
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+
+    async def run(target: str, statement: str) -> list[Any]:
+        engine = create_async_engine(target, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                result = await connection.execute(text(statement))
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    await run(str(admin_url.render_as_string(hide_password=False)), f'CREATE DATABASE "{name}"')
+    try:
+        settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path)  # type: ignore[call-arg]
+        await asyncio.to_thread(upgrade, settings, "0005")
+        await run(
+            url,
+            "INSERT INTO tags (id, name) VALUES (gen_random_uuid(), 'a'), (gen_random_uuid(), 'b')",
+        )
+        # A concurrent unique build over duplicate values fails and leaves the name INVALID.
+        with pytest.raises(Exception, match="could not create unique index"):
+            await run(url, "CREATE UNIQUE INDEX CONCURRENTLY ix_users_email_pattern ON tags ((1))")
+        validity = (
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_email_pattern'::regclass"
+        )
+        assert await run(url, validity) == [(False,)]
+        await asyncio.to_thread(upgrade, settings)
+        assert await run(url, validity) == [(True,)]
+        definition = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_users_email_pattern'"
+        assert "users USING btree (email text_pattern_ops)" in (await run(url, definition))[0][0]
+    finally:
+        await run(
+            str(admin_url.render_as_string(hide_password=False)),
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        )

@@ -48,17 +48,25 @@ USER_SORTING = Sorting(
 
 
 def email_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
-    """Emails (stored lower-cased) that start with ``prefix`` (lower-cased by the caller), in a
-    form an index serves. SQLite's ``LIKE`` ignores case and so cannot use the unique index,
-    but its default collation compares bytes: ``prefix <= email < prefix-with-last-character-
-    plus-one`` is the same set and a range scan. PostgreSQL keeps ``LIKE 'prefix%'``, served
-    by the ``text_pattern_ops`` index of migration 0006 whatever the database's collation."""
+    """Emails (stored lower-cased) that start with ``prefix`` (lower-cased by the caller), as a
+    range an index serves: ``prefix <= email < prefix-with-its-last-character-plus-one``,
+    compared byte by byte (UTF-8 byte order is code point order, so the range is exactly the
+    emails with that prefix). SQLite's default collation compares bytes, so its unique email
+    index serves the range (its ``LIKE`` ignores case and could not). On PostgreSQL the
+    ``text_pattern_ops`` index of migration 0006 does, through its byte-wise operators
+    ``~>=~``/``~<~`` — also in a generic plan of a prepared statement, where ``LIKE`` with a
+    bound pattern could not use it."""
     last = ord(prefix[-1])
     following = last + 1 if last + 1 != 0xD800 else 0xE000  # skip the surrogate block
-    if dialect == "sqlite" and following <= 0x10FFFF:
-        return and_(User.email >= prefix, User.email < prefix[:-1] + chr(following))
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return User.email.like(f"{escaped}%", escape="\\")
+    if following > 0x10FFFF:  # no character follows the last one: match with LIKE
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return User.email.like(f"{escaped}%", escape="\\")
+    upper = prefix[:-1] + chr(following)
+    if dialect == "postgresql":
+        at_least = User.email.op("~>=~", is_comparison=True)(prefix)
+        below = User.email.op("~<~", is_comparison=True)(upper)
+        return and_(at_least, below)
+    return and_(User.email >= prefix, User.email < upper)
 
 
 async def list_readable(
