@@ -236,6 +236,13 @@ class Settings(BaseSettings):
         description="Allow anyone to create an account with `POST /api/v1/auth/register`.",
         json_schema_extra=_group("auth"),
     )
+    email_change_enabled: bool = Field(
+        True,
+        description="Let users change their own login email (`POST /api/v1/users/me/email`, "
+        "confirmed by their password, not by mail). Turn off where an administrator assigns "
+        "addresses.",
+        json_schema_extra=_group("auth"),
+    )
     auth_cookies_enabled: bool = Field(
         False,
         description="Also send the tokens as HttpOnly cookies (browser sessions) and accept "

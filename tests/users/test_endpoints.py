@@ -178,20 +178,33 @@ async def test_change_email_needs_the_password_a_free_email_and_valid_input(
     assert (await client.get(ME, headers=headers)).json()["email"] == "mine@example.com"
 
 
-async def test_change_email_counts_against_the_login_limit(
+async def test_change_email_shares_the_login_limit_of_the_account(
     make_settings: Callable[..., Settings], database: Database
 ) -> None:
     user = await create_user(database)
     async with client_for(make_settings(rate_limit_login_account="2/minute")) as (app, http):
-        headers = auth_headers(app, user)
-        body = {"email": "guess@example.com", "current_password": "guessing"}
-        for _ in range(2):
-            response = await http.post(f"{ME}/email", json=body, headers=headers)
-            assert_problem(response, 403, "current_password_incorrect")
-        body["current_password"] = DEFAULT_PASSWORD  # even the right one, for the window
-        response = await http.post(f"{ME}/email", json=body, headers=headers)
+        for _ in range(2):  # two failed logins use up the account's budget...
+            response = await http.post(
+                "/api/v1/auth/login", data={"username": user.email, "password": "guessing"}
+            )
+            assert response.status_code == 401
+        # ...so a password attempt through the email change is refused too, even a right one.
+        body = {"email": "guess@example.com", "current_password": DEFAULT_PASSWORD}
+        response = await http.post(f"{ME}/email", json=body, headers=auth_headers(app, user))
         assert_problem(response, 429, "rate_limited")
         assert "retry-after" in response.headers
+
+
+async def test_change_email_can_be_turned_off(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    user = await create_user(database, email="assigned@example.com")
+    async with client_for(make_settings(email_change_enabled=False)) as (app, http):
+        headers = auth_headers(app, user)
+        body = {"email": "chosen@example.com", "current_password": DEFAULT_PASSWORD}
+        response = await http.post(f"{ME}/email", json=body, headers=headers)
+        assert_problem(response, 403, "email_change_disabled")
+        assert (await http.get(ME, headers=headers)).json()["email"] == "assigned@example.com"
 
 
 # --- listing and reading ------------------------------------------------------------------
@@ -473,3 +486,22 @@ async def test_me_has_an_etag_and_if_match_can_be_required(
             ME, json={"display_name": "B"}, headers={**headers, "If-Match": me.headers["etag"]}
         )
         assert response.status_code == 200
+
+
+async def test_two_users_racing_for_one_email_get_one_answer_each(
+    client: AsyncClient, app: FastAPI, database: Database
+) -> None:
+    import asyncio
+
+    first, second = await create_user(database), await create_user(database)
+    body = {"email": "contested@example.com", "current_password": DEFAULT_PASSWORD}
+    responses = await asyncio.gather(
+        *(
+            client.post(f"{ME}/email", json=body, headers=auth_headers(app, u))
+            for u in (first, second)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    # Whether the loser saw the winner's row or ran into the unique index, it is one answer.
+    assert_problem(loser, 409, "email_taken")

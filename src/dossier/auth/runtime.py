@@ -46,6 +46,7 @@ class AuthRuntime:
     policies: AuthPolicies
     refresh_ttl: timedelta
     registration_enabled: bool
+    email_change_enabled: bool
     cookies_enabled: bool
     cookie_secure: bool
 
@@ -75,6 +76,7 @@ def create_auth_runtime(
         policies=AuthPolicies.from_settings(settings),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         registration_enabled=settings.registration_enabled,
+        email_change_enabled=settings.email_change_enabled,
         cookies_enabled=settings.auth_cookies_enabled,
         cookie_secure=settings.is_production,
     )

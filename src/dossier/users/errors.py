@@ -25,6 +25,11 @@ class CannotRaiseOwnRole(Forbidden):
     default_detail = "Nobody can raise their own role."
 
 
+class EmailChangeDisabled(Forbidden):
+    code = "email_change_disabled"
+    default_detail = "Changing your own email is turned off on this server; ask an administrator."
+
+
 class CurrentPasswordIncorrect(Forbidden):
     code = "current_password_incorrect"
     default_detail = "The current password is incorrect."

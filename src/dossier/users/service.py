@@ -8,8 +8,11 @@ user's sessions at once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
@@ -24,6 +27,7 @@ from dossier.users import repository
 from dossier.users.errors import (
     CannotRaiseOwnRole,
     CurrentPasswordIncorrect,
+    EmailChangeDisabled,
     EmailTaken,
     LastAdmin,
     UserNotFound,
@@ -52,8 +56,21 @@ async def create_user(
         role=role.value,
         password_hash=await hash_password(password),
     )
-    await repository.add(session, user)
+    async with _email_race():
+        await repository.add(session, user)
     return user
+
+
+@asynccontextmanager
+async def _email_race() -> AsyncIterator[None]:
+    """Another request took the email between our check and our flush: the unique index
+    refuses it, and the caller gets the same answer as when the check saw it."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "email" in str(exc.orig).lower():  # uq_users_email / UNIQUE … users.email
+            raise EmailTaken() from exc
+        raise
 
 
 def user_etag(user: User) -> str:
@@ -143,6 +160,8 @@ async def change_email(
 ) -> User:
     """Change the caller's login email, confirmed by the current password. Sessions stay open
     (the email is not a credential). Nothing is sent to either address: there is no mailer."""
+    if not runtime.email_change_enabled:
+        raise EmailChangeDisabled()
     user = await get_user(session, principal, user_id=principal.user_id)
     await _confirm_password(user, current_password, runtime=runtime)
     email = normalise_email(email)
@@ -150,7 +169,8 @@ async def change_email(
         if await repository.email_exists(session, email):
             raise EmailTaken()
         user.email = email
-        await session.flush()  # a racing change to the same email fails here: 409 too
+        async with _email_race():
+            await session.flush()
     return user
 
 
