@@ -28,20 +28,20 @@ async def postgres_generic_plan(session: Any, statement: Any) -> str:
     (asyncpg) and planned without their values (a generic plan, which PostgreSQL may switch
     to after five runs). Sequential scans are disabled so the plan shows whether an index
     can serve the statement at all. Call inside a transaction (the settings are local)."""
-    from sqlalchemy import text
     from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
     compiled = statement.compile(dialect=dialect())
     names = compiled.positiontup or []
     values = ", ".join(_literal(compiled.params[name]) for name in names)
-    await session.execute(text("SET LOCAL enable_seqscan = off"))
-    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    await session.execute(text(f"PREPARE dossier_plan AS {compiled}"))
+    connection = await session.connection()
+    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    await connection.exec_driver_sql(f"PREPARE dossier_plan AS {compiled}")
     try:
-        rows = await session.execute(text(f"EXPLAIN EXECUTE dossier_plan({values})"))
+        rows = await connection.exec_driver_sql(f"EXPLAIN EXECUTE dossier_plan({values})")
         return "\n".join(row[0] for row in rows)
     finally:
-        await session.execute(text("DEALLOCATE dossier_plan"))
+        await connection.exec_driver_sql("DEALLOCATE dossier_plan")
 
 
 def _literal(value: Any) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
 
 from dossier.config import Settings
-from dossier.db.engine import create_database
+from dossier.db.engine import Database, create_database
+from dossier.models.task import Tag
 
 
 async def test_the_pool_is_sized_by_settings(make_settings: Callable[..., Settings]) -> None:
@@ -40,7 +43,7 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
         async with admin.reader_sessionmaker() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
         # The loop reads the end of the pooled connection's socket soon after; wait for it.
-        for _ in range(200):
+        for _ in range(1000):  # up to 10 s on a busy machine; usually a few ms
             if driver.is_closed():
                 break
             await asyncio.sleep(0.01)
@@ -51,3 +54,27 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
     finally:
         await admin.dispose()
         await database.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+aiosqlite://"])
+async def test_in_memory_sqlite_keeps_its_single_connection(
+    make_settings: Callable[..., Settings], url: str
+) -> None:
+    database = create_database(make_settings(database_url=url))
+    try:
+        assert type(database.engine.pool).__name__ == "StaticPool"
+        async with database.reader_sessionmaker() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await database.dispose()
+
+
+async def test_statement_parameters_stay_out_of_error_messages(database: Database) -> None:
+    # Error messages reach the log; a failed write must not carry its values (hashes, emails).
+    secret = "$argon2id$v=19$not-a-real-hash-but-secret"
+    async with database.writer_sessionmaker() as session:
+        await session.execute(insert(Tag).values(id=uuid.uuid4(), name=secret[:50]))
+        with pytest.raises(IntegrityError) as failure:
+            await session.execute(insert(Tag).values(id=uuid.uuid4(), name=secret[:50]))
+        await session.rollback()
+    assert secret[:20] not in str(failure.value)

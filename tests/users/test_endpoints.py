@@ -505,3 +505,32 @@ async def test_two_users_racing_for_one_email_get_one_answer_each(
     loser = next(r for r in responses if r.status_code == 409)
     # Whether the loser saw the winner's row or ran into the unique index, it is one answer.
     assert_problem(loser, 409, "email_taken")
+
+
+async def test_the_unique_index_answers_email_taken_when_the_check_missed_it(
+    client: AsyncClient, app: FastAPI, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window between the existence check and the write, forced open: the database's
+    unique index refuses the second owner, and the answer is the same 409 email_taken."""
+    from dossier.users import repository
+
+    owner = await create_user(database, email="held@example.com")
+    other = await create_user(database)
+
+    async def nobody_has_it(_session: object, _email: str) -> bool:
+        return False
+
+    monkeypatch.setattr(repository, "email_exists", nobody_has_it)
+    body = {"email": "held@example.com", "current_password": DEFAULT_PASSWORD}
+    response = await client.post(f"{ME}/email", json=body, headers=auth_headers(app, other))
+    assert_problem(response, 409, "email_taken")
+    registration = {
+        "email": "HELD@example.com",
+        "password": "a long passphrase",
+        "display_name": "x",
+    }
+    assert_problem(
+        await client.post("/api/v1/auth/register", json=registration), 409, "email_taken"
+    )
+    me = await client.get(ME, headers=auth_headers(app, owner))
+    assert me.json()["email"] == "held@example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -109,10 +109,21 @@ class Database:
         await self.engine.dispose()
 
 
+def _is_sqlite_file(url: str) -> bool:
+    """SQLAlchemy's own test: no path, ``:memory:`` or ``mode=memory`` is an in-memory
+    database (one static connection, no pool settings)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and parsed.query.get("mode") != "memory"
+
+
 def create_database(settings: Settings) -> Database:
     url = settings.sqlalchemy_url
     kwargs: dict[str, Any] = {
         "echo": settings.database_echo,
+        # A statement's parameters (password hashes, emails, document text) stay out of
+        # exception messages, and so out of the error log, unless SQL echo was asked for.
+        "hide_parameters": not settings.database_echo,
         "pool_reset_on_return": None,  # see _install_reset_on_return
     }
     if url.startswith("sqlite+aiosqlite"):
@@ -125,7 +136,7 @@ def create_database(settings: Settings) -> Database:
     }
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-        if ":memory:" not in url and "mode=memory" not in url:
+        if _is_sqlite_file(url):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             # A queue pool like PostgreSQL's (each connection is a thread in aiosqlite);
             # an in-memory database keeps SQLAlchemy's single static connection.
@@ -193,8 +204,13 @@ def _refuse_writes(reader: AsyncEngine) -> None:
 
     @event.listens_for(reader.sync_engine, "before_cursor_execute")
     def _no_writes(
-        _connection: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+        _connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
+        # A compiled statement says what it is; raw SQL is judged by its first word. A write
+        # hidden in a CTE or a function call gets through: a guard against mistakes only.
+        compiled_write = context is not None and (
+            context.isinsert or context.isupdate or context.isdelete or context.isddl
+        )
         words = statement.lstrip().split(None, 1)
-        if words and words[0].upper() in _WRITING:
+        if compiled_write or (words and words[0].upper() in _WRITING):
             raise ReadOnlySessionError("a read-only unit of work cannot write")

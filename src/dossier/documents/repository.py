@@ -20,6 +20,7 @@ from dossier.core.pagination import (
     SortOrder,
     paginate,
 )
+from dossier.core.sql import contains_ignoring_case
 from dossier.models.document import Document, DocumentChunk
 
 
@@ -46,13 +47,7 @@ class DocumentFilters:
         if self.doc_type:
             clauses.append(Document.doc_type == self.doc_type)
         if self.title_contains:
-            escaped = (
-                self.title_contains.lower()
-                .replace("\\", "\\\\")
-                .replace("%", "\\%")
-                .replace("_", "\\_")
-            )
-            clauses.append(func.lower(Document.title).like(f"%{escaped}%", escape="\\"))
+            clauses.append(contains_ignoring_case(Document.title, self.title_contains))
         return clauses
 
 

@@ -25,6 +25,7 @@ from dossier.core.pagination import (
     paginate,
     paginate_rows,
 )
+from dossier.core.sql import contains_ignoring_case
 from dossier.models.task import Tag, Task, task_tags
 from dossier.models.user import User
 
@@ -88,10 +89,6 @@ def readable_by(principal: Principal, *, viewer: Any = None) -> ColumnElement[bo
     return or_(Task.owner_id == who, Task.assignee_id == who)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(statement: Select[Any], filters: TaskFilters) -> Select[Any]:
     if filters.done is not None:
         statement = statement.where(Task.done == filters.done)
@@ -108,11 +105,10 @@ def _filtered(statement: Select[Any], filters: TaskFilters) -> Select[Any]:
             or_(Task.owner_id == filters.involving, Task.assignee_id == filters.involving)
         )
     if filters.q:
-        pattern = f"%{_escape_like(filters.q.lower())}%"
         statement = statement.where(
             or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(Task.description).like(pattern, escape="\\"),
+                contains_ignoring_case(Task.title, filters.q),
+                contains_ignoring_case(Task.description, filters.q),
             )
         )
     for name in filters.tags:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
 from dossier.core.pagination import CursorCodec, PageParams, PageResult, Sorting, paginate
+from dossier.core.sql import starts_with
 from dossier.models.user import Role, User
 
 
@@ -56,11 +57,12 @@ def email_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
     ``text_pattern_ops`` index of migration 0006 does, through its byte-wise operators
     ``~>=~``/``~<~`` — also in a generic plan of a prepared statement, where ``LIKE`` with a
     bound pattern could not use it."""
+    if not prefix:
+        return true()
     last = ord(prefix[-1])
     following = last + 1 if last + 1 != 0xD800 else 0xE000  # skip the surrogate block
     if following > 0x10FFFF:  # no character follows the last one: match with LIKE
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return User.email.like(f"{escaped}%", escape="\\")
+        return starts_with(User.email, prefix)
     upper = prefix[:-1] + chr(following)
     if dialect == "postgresql":
         at_least = User.email.op("~>=~", is_comparison=True)(prefix)

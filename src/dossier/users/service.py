@@ -68,7 +68,9 @@ async def _email_race() -> AsyncIterator[None]:
     try:
         yield
     except IntegrityError as exc:
-        if "email" in str(exc.orig).lower():  # uq_users_email / UNIQUE … users.email
+        # PostgreSQL names the constraint, SQLite the column.
+        message = str(exc.orig)
+        if "uq_users_email" in message or "users.email" in message:
             raise EmailTaken() from exc
         raise
 
