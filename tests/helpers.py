@@ -23,6 +23,12 @@ def assert_problem(
     return body
 
 
+async def session_driver(session: Any) -> Any:
+    """The driver connection (aiosqlite / asyncpg) under a session's current connection."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 async def postgres_generic_plan(session: Any, statement: Any) -> str:
     """PostgreSQL's plan for ``statement`` as the app runs it: prepared with bound parameters
     (asyncpg) and planned without their values (a generic plan, which PostgreSQL may switch

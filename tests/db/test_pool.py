@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from dossier.config import Settings
 from dossier.db.engine import Database, create_database
 from dossier.models.task import Tag
+from tests.helpers import session_driver
 
 
 async def test_the_pool_is_sized_by_settings(make_settings: Callable[..., Settings]) -> None:
@@ -38,8 +39,7 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
     try:
         async with database.reader_sessionmaker() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
-            connection = await session.connection()
-            driver = (await connection.get_raw_connection()).driver_connection
+            driver = await session_driver(session)
         async with admin.reader_sessionmaker() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
         # The loop reads the end of the pooled connection's socket soon after; wait for it.

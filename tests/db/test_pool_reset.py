@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from dossier.db.engine import Database, _driver_in_transaction
+from tests.helpers import session_driver
 
 
 async def _count_rollbacks(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -63,8 +64,7 @@ async def test_a_connection_left_in_a_transaction_is_rolled_back_on_return(
 async def test_an_abandoned_unit_of_work_is_rolled_back(database: Database) -> None:
     async with database.writer_sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await session_driver(session)
         assert _driver_in_transaction(driver)
     # The session closed with its transaction open: rolled back on the way to the pool.
     assert not _driver_in_transaction(driver)

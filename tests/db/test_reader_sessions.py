@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -17,6 +16,7 @@ from dossier.db.engine import (
     create_database,
 )
 from dossier.models.user import User
+from tests.helpers import session_driver
 
 
 def _user(email: str) -> User:
@@ -37,19 +37,14 @@ async def test_a_read_holds_no_transaction(make_settings: Callable[..., Settings
         await database.dispose()
 
 
-async def _driver(session: AsyncSession) -> Any:
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
-
-
 async def _reader_then_writer(database: Database) -> None:
     async with database.reader_sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-        read_on = await _driver(session)
+        read_on = await session_driver(session)
         assert not _driver_in_transaction(read_on)
     async with database.writer_sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-        write_on = await _driver(session)
+        write_on = await session_driver(session)
         assert write_on is read_on
         assert _driver_in_transaction(write_on)  # the writer's unit of work is one transaction
 

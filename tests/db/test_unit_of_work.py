@@ -17,7 +17,7 @@ from dossier.core.errors import Conflict
 from dossier.db.engine import Database, _driver_in_transaction
 from dossier.db.session import SessionDep
 from dossier.models.user import User
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, session_driver
 
 
 def _user(email: str) -> User:
@@ -48,15 +48,13 @@ async def uow_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     @app.get("/_uow/read")
     async def read(session: SessionDep) -> dict[str, Any]:
         users = int(await session.scalar(select(func.count()).select_from(User)) or 0)
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await session_driver(session)
         return {"users": users, "in_transaction": _driver_in_transaction(driver)}
 
     @app.post("/_uow/in-transaction")
     async def in_transaction(session: SessionDep) -> dict[str, Any]:
         await session.scalar(select(func.count()).select_from(User))
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await session_driver(session)
         return {"in_transaction": _driver_in_transaction(driver)}
 
     @app.get("/_uow/write-in-a-read")

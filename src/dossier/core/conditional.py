@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from dossier.core.errors import PreconditionFailed, PreconditionRequired
 
@@ -80,6 +80,14 @@ def check_if_match(if_match: str | None, etag: str, *, required: bool = False) -
 def if_match_required(request: Request) -> bool:
     """Whether the service setting asks for ``If-Match`` on every conditional write."""
     return bool(request.app.state.settings.require_if_match)
+
+
+async def _require_if_match(request: Request) -> bool:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool.
+    return if_match_required(request)
+
+
+RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
 
 
 def set_etag(response: Response, etag: str, *, cache_control: str = PRIVATE_NO_CACHE) -> None:

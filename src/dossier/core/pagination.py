@@ -82,10 +82,11 @@ class PageParams:
     cursor: str | None = None
 
 
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")]
+
+
 async def page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")
-    ] = DEFAULT_LIMIT,
+    limit: LimitQuery = DEFAULT_LIMIT,
     page: Annotated[
         int | None,
         Query(ge=1, le=1_000_000, description="Offset mode: the page number (returns `total`)."),
@@ -108,9 +109,7 @@ PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
 async def offset_page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")
-    ] = DEFAULT_LIMIT,
+    limit: LimitQuery = DEFAULT_LIMIT,
     page: Annotated[
         int, Query(ge=1, le=1_000_000, description="The page number (the answer has `total`).")
     ] = 1,

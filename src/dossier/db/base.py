@@ -62,6 +62,15 @@ class Base(DeclarativeBase):
     }
 
 
+UNMANAGED = "unmanaged"
+
+
+def unmanaged(*names: str) -> None:
+    """Record schema objects a migration creates outside the ORM metadata (full-text tables,
+    generated columns, dialect-only indexes): the migration drift check ignores them."""
+    Base.metadata.info.setdefault(UNMANAGED, set()).update(names)
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 
 from dossier.config import Settings
-from dossier.db.base import Base
+from dossier.db.base import UNMANAGED, Base
 
 
 def _script_location() -> Path:
@@ -41,8 +41,7 @@ def include_object(
 ) -> bool:
     """Autogenerate filter: skip database objects a migration created outside the metadata.
 
-    Models list such names (full-text index tables, generated columns) in
-    ``Base.metadata.info["unmanaged"]``.
+    Models record such names with :func:`dossier.db.base.unmanaged`.
     """
-    unmanaged: set[str] = Base.metadata.info.get("unmanaged", set())
+    unmanaged: set[str] = Base.metadata.info.get(UNMANAGED, set())
     return not (reflected and compare_to is None and name in unmanaged)

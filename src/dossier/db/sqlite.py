@@ -42,27 +42,20 @@ DRIVER = "dossier_aiosqlite"
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
     """On the connection's thread: what SQLAlchemy's adapter does in four hand-offs."""
     cursor = connection.cursor()
     try:
-        if parameters is None:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
             cursor.execute(operation)
         else:
             cursor.execute(operation, parameters)
-        description = cursor.description
+        description = cursor.description  # None for executemany: it returns no rows
         rows = cursor.fetchall() if description else []
         # After the fetch: with RETURNING, sqlite3 counts rows as they are fetched.
         return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _run_many(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(operation, parameters)
-        return cursor.description, [], cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
 
@@ -116,17 +109,17 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     # No ``_execute_mutex`` as in SQLAlchemy's adapter: the whole statement is one item on
     # aiosqlite's queue, which runs items one at a time in order.
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._call(_run, operation, parameters)
+        self._call(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        self._call(_run_many, operation, seq_of_parameters)
+        self._call(operation, seq_of_parameters, many=True)
 
-    def _call(self, function: Any, operation: Any, parameters: Any) -> None:
+    def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
         try:
             # ``_conn`` raises ValueError on a closed connection: inside the try, so it is
             # mapped like any driver error and the pool discards the connection.
-            call = connection._execute(function, connection._conn, operation, parameters)
+            call = connection._execute(_run, connection._conn, operation, parameters, many)
             self._apply(await_(call))
         except Exception as error:
             self._adapt_connection._handle_exception(error)

@@ -35,7 +35,7 @@ async def sweep_orphan_blobs(database: Database, storage: Storage, *, grace: tim
     removed = 0
     for kind, column in REFERENCES.items():
         async for batch in storage.iter_keys(kind, older_than=cutoff):
-            async with database.sessionmaker() as session:
+            async with database.reader_sessionmaker() as session:
                 referenced = set(await session.scalars(select(column).where(column.in_(batch))))
             for key in batch:
                 if key not in referenced:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dossier.db.base import Base, TimestampMixin, new_id
+from dossier.db.base import Base, TimestampMixin, new_id, unmanaged
 
 
 class DocumentStatus(enum.StrEnum):
@@ -102,16 +102,13 @@ class DocumentChunk(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-# Schema objects the migration creates outside the ORM metadata (see DocumentChunk); the
-# migration drift check ignores them.
-Base.metadata.info.setdefault("unmanaged", set()).update(
-    {
-        "document_chunks_fts",
-        "document_chunks_fts_data",
-        "document_chunks_fts_idx",
-        "document_chunks_fts_docsize",
-        "document_chunks_fts_config",
-        "search_vector",
-        "ix_document_chunks_search_vector",
-    }
+# Schema objects the migration creates outside the ORM metadata (see DocumentChunk).
+unmanaged(
+    "document_chunks_fts",
+    "document_chunks_fts_data",
+    "document_chunks_fts_idx",
+    "document_chunks_fts_docsize",
+    "document_chunks_fts_config",
+    "search_vector",
+    "ix_document_chunks_search_vector",
 )

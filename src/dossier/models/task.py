@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dossier.db.base import Base, TimestampMixin, new_id
+from dossier.db.base import Base, TimestampMixin, new_id, unmanaged
 
 PriorityLabel = Literal["low", "normal", "high", "urgent"]
 
@@ -112,8 +112,6 @@ class Task(TimestampMixin, Base):
         return Priority(self.priority).label
 
 
-# Indexes the migration creates outside the ORM metadata (PostgreSQL only: pg_trgm GIN indexes
-# on lower(title) and lower(description) for the `q` filter); the drift check ignores them.
-Base.metadata.info.setdefault("unmanaged", set()).update(
-    {"ix_tasks_title_trgm", "ix_tasks_description_trgm"}
-)
+# PostgreSQL only, made by migration 0006: pg_trgm GIN indexes on lower(title) and
+# lower(description) for the `q` filter.
+unmanaged("ix_tasks_title_trgm", "ix_tasks_description_trgm")

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dossier.db.base import Base, TimestampMixin, new_id
+from dossier.db.base import Base, TimestampMixin, new_id, unmanaged
 
 
 class Role(enum.StrEnum):
@@ -51,6 +51,5 @@ class User(TimestampMixin, Base):
         return f"User(id={self.id!s}, role={self.role})"
 
 
-# An index the migration creates outside the ORM metadata (PostgreSQL only: `email
-# text_pattern_ops`, for the `email_prefix` filter); the drift check ignores it.
-Base.metadata.info.setdefault("unmanaged", set()).add("ix_users_email_pattern")
+# PostgreSQL only, made by migration 0006: `email text_pattern_ops` for the `email_prefix` filter.
+unmanaged("ix_users_email_pattern")

@@ -1,4 +1,4 @@
-"""What task routes ask for: list filters, sort, and the If-Match setting."""
+"""What task routes ask for: list filters and sort."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from dossier.core.conditional import if_match_required
 from dossier.core.pagination import CursorCodecDep, PageParamsDep
 from dossier.models.task import Priority, PriorityLabel
 from dossier.tasks.repository import SORTING, TaskFilters, TaskListQuery
@@ -76,14 +75,6 @@ async def task_list_query(
 
 
 TaskListQueryDep = Annotated[TaskListQuery, Depends(task_list_query)]
-
-
-async def _require_if_match(request: Request) -> bool:
-    # async: FastAPI runs a plain ``def`` dependency in the thread pool.
-    return if_match_required(request)
-
-
-RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
 
 
 def scope_of(request: Request) -> str:

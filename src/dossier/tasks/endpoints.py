@@ -13,6 +13,7 @@ from dossier.core.conditional import (
     PRIVATE_NO_CACHE,
     IfMatchHeader,
     IfNoneMatchHeader,
+    RequireIfMatch,
     not_modified,
     not_modified_response,
     set_etag,
@@ -23,7 +24,7 @@ from dossier.core.pagination import OffsetPageParamsDep, Page, PageResult, page_
 from dossier.db.session import SessionDep
 from dossier.models.task import Task
 from dossier.tasks import service
-from dossier.tasks.dependencies import RequireIfMatch, TaskListQueryDep
+from dossier.tasks.dependencies import TaskListQueryDep
 from dossier.tasks.schemas import (
     TagCount,
     TaskCreate,

@@ -12,6 +12,7 @@ from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.conditional import (
     IfMatchHeader,
     IfNoneMatchHeader,
+    RequireIfMatch,
     set_etag,
 )
 from dossier.core.idempotency import IdempotentRoute
@@ -20,7 +21,7 @@ from dossier.core.pagination import Page
 from dossier.db.session import SessionDep
 from dossier.models.task import Task
 from dossier.tasks import service
-from dossier.tasks.dependencies import RequireIfMatch, TaskListQueryDep
+from dossier.tasks.dependencies import TaskListQueryDep
 from dossier.tasks.endpoints import NOT_MODIFIED, task_page, task_response
 from dossier.tasks.schemas_v2 import Status, TaskCreateV2, TaskReadV2, TaskUpdateV2
 
