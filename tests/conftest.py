@@ -97,6 +97,9 @@ def _settings_for(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "log_level": "DEBUG",
         # Tests start workers explicitly; the API process runs none unless a test asks.
         "worker_concurrency": 0,
+        # Process-wide: freezing after every test app's startup would keep every earlier
+        # app's objects out of the collector's reach for the rest of the run.
+        "gc_tuning": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

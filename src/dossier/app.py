@@ -23,6 +23,7 @@ from dossier.core.deprecation import Deprecation
 from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
+from dossier.core.memory import tune_garbage_collector
 from dossier.core.metrics import instrument_pool
 from dossier.core.openapi import install_openapi
 from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
@@ -120,6 +121,8 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             )
             await worker.start()
         app.state.worker = worker
+        if settings.gc_tuning:
+            tune_garbage_collector()
         try:
             yield
         finally:

@@ -266,6 +266,7 @@ def worker(
     """Run job workers until SIGTERM (drains) or a second SIGTERM (releases at once)."""
     from dossier.app import import_job_handlers
     from dossier.core.logging import configure_logging
+    from dossier.core.memory import tune_garbage_collector
     from dossier.db.engine import create_database
     from dossier.jobs import Worker
 
@@ -275,6 +276,8 @@ def worker(
 
     async def run() -> None:
         database = create_database(settings)
+        if settings.gc_tuning:
+            tune_garbage_collector()
         try:
             await Worker(
                 database=database,

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="Responses at least this large are gzip-compressed when the client accepts it.",
         json_schema_extra=_group("server"),
     )
+    gc_tuning: bool = Field(
+        True,
+        description="After startup, exempt the objects alive then from Python's cyclic garbage "
+        "collector (`gc.freeze`) and collect the youngest generation every 10,000 net "
+        "allocations instead of 700 (docs/operations.md).",
+        json_schema_extra=_group("server"),
+    )
 
     # --- database ---------------------------------------------------------------------------
     database_url: str | None = Field(
