@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -36,6 +37,17 @@ class Result:
 
     def ratio_to(self, baseline: Result) -> float:
         return self.requests_per_second / baseline.requests_per_second
+
+
+def median_result(name: str, runs: list[Result]) -> Result:
+    """One row from repeated runs: the median of each figure, errors summed."""
+    return Result(
+        name,
+        statistics.median(run.requests_per_second for run in runs),
+        statistics.median(run.p50_ms for run in runs),
+        statistics.median(run.p99_ms for run in runs),
+        sum(run.errors for run in runs),
+    )
 
 
 def ensure_wrk() -> str:

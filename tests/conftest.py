@@ -7,6 +7,7 @@ gets its own freshly created database and Redis key prefix, so parallel runs nev
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -145,6 +146,15 @@ async def _clean_database(database_url: str) -> AsyncIterator[None]:
                     await connection.execute(text(f'DELETE FROM "{name}"'))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_caller_lookup() -> Iterator[None]:
+    """``configure_logging`` turns off the standard library's caller lookup process-wide;
+    pytest's own log report shows file and line, so each test gets it back."""
+    saved = logging._srcfile
+    yield
+    logging._srcfile = saved
 
 
 @pytest.fixture(autouse=True)

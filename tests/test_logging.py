@@ -84,11 +84,18 @@ def test_structured_secret_fields_and_embedded_tokens_are_redacted(
         access_token="access-token-secret",
         headers={"Authorization": SECRETS["authorization"], "Accept": "application/json"},
         note=f"got {SECRETS['authorization'].split()[1]}",
+        basic="sent BASIC dXNlcjpzZWNyZXQtYmFzaWMtcGFzcw== and bEaReR mixed-case-token-value",
         user="someone@example.com",
     )
     logging.getLogger("stdlib").warning("stdlib says %s", SECRETS["authorization"])
     output = log_buffer.getvalue()
-    for secret in (*SECRETS.values(), "access-token-secret", "abc.def.ghi"):
+    for secret in (
+        *SECRETS.values(),
+        "access-token-secret",
+        "abc.def.ghi",
+        "dXNlcjpzZWNyZXQtYmFzaWMtcGFzcw==",
+        "mixed-case-token-value",
+    ):
         assert secret not in output
         assert secret.split()[-1] not in output
     # Other threads (database drivers at DEBUG) may log meanwhile: pick this test's line.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,15 +38,13 @@ from dossier.health.endpoints import router as health_router
 from dossier.jobs import Worker, import_handler_modules
 from dossier.jobs_api.endpoints import admin_router as jobs_admin_router
 from dossier.jobs_api.endpoints import router as jobs_router
-from dossier.middleware.body_limit import BodyLimitMiddleware
-from dossier.middleware.deprecation import DeprecationMiddleware
-from dossier.middleware.gzip import GZipMiddleware
-from dossier.middleware.observability import ObservabilityMiddleware
+from dossier.middleware.body_limit import BodyLimits
+from dossier.middleware.edge import EdgeMiddleware
+from dossier.middleware.headers import ResponseHeaders
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
-from dossier.middleware.security_headers import SecurityHeadersMiddleware
-from dossier.middleware.timeout import RequestTimeoutMiddleware
-from dossier.middleware.trusted_host import TrustedHostMiddleware
+from dossier.middleware.timeout import Deadlines
+from dossier.middleware.trusted_host import TrustedHosts
 from dossier.search.endpoints import router as search_router
 from dossier.tasks.endpoints import other_router as task_lists_router
 from dossier.tasks.endpoints import router as tasks_v1_router
@@ -198,24 +197,19 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         app.include_router(metrics_router)
 
     # add_middleware puts each new layer outside the previous one, so this list reads from
-    # the innermost layer out. A request passes: proxy → observability (request id, access
-    # log, metrics) → trusted host → security headers → deprecation → CORS → gzip → body limit
-    # → rate limit → time limit → route.
-    app.add_middleware(
-        RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt_prefixes=()
-    )
-    app.add_middleware(RateLimitMiddleware, rules=_rate_limit_rules(settings))
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default_limit=settings.max_request_body_bytes,
-        # Multipart framing adds a little to the file itself.
-        overrides=[("POST", r"/api/v1/documents", settings.max_upload_bytes + 64 * 1024)],
-    )
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    # the innermost layer out. A request passes: proxy → edge (request id, access log,
+    # metrics, trusted hosts, security/cache/deprecation headers, the time limit; then CORS,
+    # gzip and the body limit for the requests that need them) → rate limit → route. A layer
+    # whose feature is off by settings (no trusted proxies, any host, no CORS origins, rate
+    # limits off) is not installed: even a layer that only passes the request on costs a
+    # little (docs/performance.md).
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, rules=_rate_limit_rules(settings))
+    cors = None
     if settings.cors_origins:
         # Starlette's CORSMiddleware is pure ASGI. With credentials it echoes the caller's
         # origin only when listed; production refuses `*` together with credentials.
-        app.add_middleware(
+        cors = functools.partial(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=settings.cors_allow_credentials,
@@ -242,18 +236,35 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ],
             max_age=600,
         )
-    app.add_middleware(
-        DeprecationMiddleware,
+    response_headers = ResponseHeaders(
+        hsts=settings.is_production,
         deprecations=[
             Deprecation(
                 prefix="/api/v1/tasks", successor="/api/v2/tasks", sunset=settings.api_v1_sunset
             )
         ],
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
+    app.add_middleware(
+        EdgeMiddleware,
+        trusted_hosts=(
+            TrustedHosts(settings.trusted_hosts) if "*" not in settings.trusted_hosts else None
+        ),
+        cors=cors,
+        headers=response_headers,
+        deadlines=(
+            Deadlines(settings.request_timeout_seconds)
+            if settings.request_timeout_seconds > 0
+            else None
+        ),
+        body_limits=BodyLimits(
+            settings.max_request_body_bytes,
+            # Multipart framing adds a little to the file itself.
+            overrides=[("POST", r"/api/v1/documents", settings.max_upload_bytes + 64 * 1024)],
+        ),
+        gzip_minimum_size=settings.gzip_minimum_bytes,
+    )
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted=parse_networks(settings.trusted_proxies))
     if tracer_provider is not None:
         from dossier.core.tracing import instrument_app
 

@@ -8,7 +8,9 @@ import httpx
 from fastapi import FastAPI
 
 from dossier.core.deprecation import Deprecation, deprecation_headers
-from dossier.middleware.deprecation import DeprecationMiddleware
+from dossier.middleware.body_limit import BodyLimits
+from dossier.middleware.edge import EdgeMiddleware
+from dossier.middleware.headers import ResponseHeaders
 
 
 def test_header_values() -> None:
@@ -26,7 +28,7 @@ def test_header_values() -> None:
     assert since["Deprecation"] == "@1767225600"
 
 
-async def test_middleware_marks_only_the_prefix() -> None:
+async def test_edge_marks_only_the_prefix() -> None:
     app = FastAPI()
 
     @app.get("/api/v1/things")
@@ -38,7 +40,13 @@ async def test_middleware_marks_only_the_prefix() -> None:
         return {"ok": True}
 
     rule = Deprecation(prefix="/api/v1/things", successor="/api/v2/things", sunset=date(2027, 1, 1))
-    wrapped = DeprecationMiddleware(app, deprecations=[rule])
+    wrapped = EdgeMiddleware(
+        app,
+        headers=ResponseHeaders(hsts=False, deprecations=[rule]),
+        deadlines=None,
+        body_limits=BodyLimits(1024),
+        gzip_minimum_size=1024,
+    )
     transport = httpx.ASGITransport(app=wrapped)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         ok = await client.get("/api/v1/things")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 
@@ -152,3 +153,56 @@ def test_counts_are_aggregated_over_gunicorn_worker_processes(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_in_process_request_metrics_expose_what_prometheus_client_would() -> None:
+    """One process keeps the request metrics as plain numbers; a scrape must read exactly as
+    prometheus-client's own counter and histogram (bucket edges included: ``le`` is <=)."""
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+    from dossier.core import metrics
+
+    ours = metrics._InProcessHttpMetrics()
+    theirs = CollectorRegistry()
+    requests = Counter(metrics.REQUESTS_NAME, "h", ["method", "route", "status"], registry=theirs)
+    latency = Histogram(
+        metrics.LATENCY_NAME,
+        "h",
+        ["method", "route"],
+        buckets=metrics.LATENCY_BUCKETS,
+        registry=theirs,
+    )
+    in_flight = Gauge(metrics.IN_FLIGHT_NAME, "h", registry=theirs)
+    observations = [
+        ("GET", "/a", 200, 0.0),
+        ("GET", "/a", 200, 0.001),  # exactly on a bound
+        ("GET", "/a", 404, 0.0011),
+        ("POST", "/b", 201, 10.0),
+        ("POST", "/b", 201, 11.5),  # above the last bound: +Inf only
+        ("GET", "/a", 200, 0.3),
+    ]
+    for method, route, status, duration in observations:
+        ours.started()
+        ours.finished(method, route, status, duration)
+        requests.labels(method, route, str(status)).inc()
+        latency.labels(method, route).observe(duration)
+    ours.started()  # one still running
+    in_flight.inc()
+
+    def samples(metric_families: object) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in metric_families  # type: ignore[attr-defined]
+            for sample in family.samples
+        }
+
+    expected = samples(theirs.collect())
+    got = samples(ours.collect())
+    assert got.keys() == expected.keys()  # the same series, `_created` ones included
+    created = {key for key in got if key[0].endswith("_created")}
+    assert len(created) == 5  # 3 counter series, 2 histogram series
+    for key in created:  # creation times: when each series was first seen
+        assert got[key] == pytest.approx(expected[key], abs=5)
+    values = {key: value for key, value in got.items() if key not in created}
+    assert values == pytest.approx({key: expected[key] for key in values})
+    assert got[(metrics.IN_FLIGHT_NAME, ())] == 1

@@ -35,6 +35,7 @@ def _with_probes(app: FastAPI) -> FastAPI:
     @app.get("/_probe/stream")
     async def stream() -> StreamingResponse:
         async def chunks() -> AsyncIterator[bytes]:
+            # The response starts at once; its first chunk comes after the 0.2 s limit.
             for index in range(3):
                 await asyncio.sleep(0.15)
                 yield f"chunk {index}\n".encode()
@@ -186,8 +187,38 @@ async def test_overrunning_handler_gets_503(build: Callable[..., FastAPI]) -> No
     assert response.headers["retry-after"] == "1"
 
 
-async def test_streams_are_limited_only_until_they_start(build: Callable[..., FastAPI]) -> None:
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+async def test_streams_are_limited_only_until_they_start(
+    build: Callable[..., FastAPI], encoding: str
+) -> None:
+    """Also when gzip holds the response's start back until the first chunk (past the limit)."""
     app = build(request_timeout_seconds=0.2)
-    response = await _call(app, "GET", "/_probe/stream")
+    response = await _call(app, "GET", "/_probe/stream", headers={"Accept-Encoding": encoding})
     assert response.status_code == 200
     assert response.text == "chunk 0\nchunk 1\nchunk 2\n"
+    assert (response.headers.get("content-encoding") == "gzip") is (encoding == "gzip")
+
+
+async def test_answers_of_the_edge_and_the_body_limit_carry_cors_headers(
+    build: Callable[..., FastAPI],
+) -> None:
+    """413, 503 and the last-resort 500 are readable by the browser that asked."""
+    origin = "https://app.example.com"
+    app = build(request_timeout_seconds=0.2, cors_origins=[origin], max_request_body_bytes=100)
+
+    @app.get("/_probe/crash")
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    cors = {"Origin": origin}
+    too_big = await _call(app, "POST", "/_probe/body", content=b"x" * 500, headers=cors)
+    slow = await _call(app, "GET", "/_probe/slow", headers=cors)
+    crashed = await _call(app, "GET", "/_probe/crash", headers=cors)
+    for response, status in ((too_big, 413), (slow, 503), (crashed, 500)):
+        assert response.status_code == status
+        assert response.headers["access-control-allow-origin"] == origin
+        assert response.headers["x-request-id"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    plain = await _call(app, "GET", "/_probe/slow")  # no Origin: no CORS headers
+    assert plain.status_code == 503
+    assert "access-control-allow-origin" not in plain.headers

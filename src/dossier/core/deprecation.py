@@ -1,10 +1,9 @@
 """Deprecation of an API version: ``Deprecation`` (RFC 9745), ``Sunset`` (RFC 8594) and a
 ``Link`` to the successor (``rel="successor-version"``).
 
-:func:`deprecation_headers` builds the headers; the pure ASGI
-:class:`~dossier.middleware.deprecation.DeprecationMiddleware` adds them to every response
-under the deprecated path prefixes (errors and 304s included); routes also pass
-``deprecated=True`` so the OpenAPI document marks them.
+:func:`deprecation_headers` builds the headers; the edge layer adds them to every response
+under the deprecated path prefixes, errors and 304s included (``middleware.headers``); routes
+also pass ``deprecated=True`` so the OpenAPI document marks them.
 """
 
 from __future__ import annotations

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
+
+# The id of the request being handled, set by the edge middleware. A context variable
+# of its own: setting and resetting it costs a fraction of structlog's bind/clear pair, and
+# asyncio copies it into every task a request starts.
+REQUEST_ID: ContextVar[str | None] = ContextVar("dossier_request_id", default=None)
 
 # Keys whose values never reach a log line, whatever their nesting.
 _SECRET_KEY = re.compile(
@@ -23,9 +30,22 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 
 
+# Text that can match neither pattern above (checked with one search instead of two
+# substitutions: most logged strings are routes, ids and names).
+_MAYBE_SECRET_TEXT = re.compile(r"(?i)bearer|basic|eyJ")
+
+
 def _redact_text(value: str) -> str:
+    if not _MAYBE_SECRET_TEXT.search(value):
+        return value
     value = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
     return _JWT.sub(REDACTED, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    # Log keys are mostly the code's own, a small set: remembered, not searched each time.
+    return _SECRET_KEY.search(key) is not None
 
 
 def _redact(value: Any, depth: int = 0) -> Any:
@@ -35,7 +55,7 @@ def _redact(value: Any, depth: int = 0) -> Any:
         return {
             key: (
                 REDACTED
-                if isinstance(key, str) and _SECRET_KEY.search(key)
+                if isinstance(key, str) and _is_secret_key(key)
                 else _redact(item, depth + 1)
             )
             for key, item in value.items()
@@ -47,6 +67,14 @@ def _redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the current request's id, on every line logged while it runs."""
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
 def redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: drop values of secret-looking keys and tokens inside text."""
     for key in list(event_dict):
@@ -54,7 +82,7 @@ def redact_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) ->
             if key == "event" and isinstance(event_dict[key], str):
                 event_dict[key] = _redact_text(event_dict[key])
             continue
-        if _SECRET_KEY.search(key):
+        if _is_secret_key(key):
             event_dict[key] = REDACTED
         else:
             event_dict[key] = _redact(event_dict[key])
@@ -78,6 +106,7 @@ def configure_logging(
     """Route structlog and the standard library (uvicorn, alembic, …) into one formatter."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -115,6 +144,10 @@ def configure_logging(
     )
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
+    # No line shows where it was logged from: skip the frame walk the standard library does
+    # for every record to find its caller (the documented switch, Logging HOWTO,
+    # "Optimization"; a fifth of an access line's cost).
+    logging._srcfile = None
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -130,14 +163,6 @@ def configure_logging(
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-
-
-def bind_context(**values: Any) -> None:
-    structlog.contextvars.bind_contextvars(**values)
-
-
-def clear_context() -> None:
-    structlog.contextvars.clear_contextvars()
 
 
 def scrub_mapping(values: MutableMapping[str, Any]) -> dict[str, Any]:

@@ -14,21 +14,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dossier.core.errors import problem_response
 
+# Methods whose requests carry no body: the limit has nothing to count.
+BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        default_limit: int,
-        overrides: Sequence[tuple[str, str, int]] = (),
-    ) -> None:
-        """``overrides``: ``(method, path regex, limit)`` for routes such as uploads."""
-        self.app = app
+class BodyLimits:
+    """The default limit and larger ones for some routes, ``(method, path regex, limit)``."""
+
+    def __init__(self, default_limit: int, overrides: Sequence[tuple[str, str, int]] = ()) -> None:
         self.default_limit = default_limit
         self.overrides = [(m.upper(), re.compile(p), limit) for m, p, limit in overrides]
 
@@ -38,11 +35,17 @@ class BodyLimitMiddleware:
                 return limit
         return self.default_limit
 
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limits: BodyLimits) -> None:
+        self.app = app
+        self.limits = limits
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http" or scope["method"] in BODYLESS:
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["method"], scope["path"])
+        limit = self.limits.limit_for(scope["method"], scope["path"])
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
