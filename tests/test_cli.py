@@ -15,10 +15,15 @@ from dossier.models.user import Role, User
 
 
 def run_cli(
-    *args: str, database_url: str, data_dir: Path, stdin: str = ""
+    *args: str,
+    database_url: str,
+    data_dir: Path,
+    stdin: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOSSIER_")}
     env.update(DOSSIER_DATABASE_URL=database_url, DOSSIER_DATA_DIR=str(data_dir))
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "dossier", *args],
         input=stdin,

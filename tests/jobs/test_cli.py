@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from dossier.core.clock import utcnow
@@ -67,9 +69,20 @@ async def test_jobs_list_show_retry_purge(
     assert code == 2
 
 
-async def test_worker_refuses_unknown_kinds(database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("tuning", ["true", "false"])
+async def test_worker_refuses_unknown_kinds(database_url: str, tmp_path: Path, tuning: str) -> None:
     result = await asyncio.to_thread(
-        run_cli, "worker", "--kinds", "no.such.kind", database_url=database_url, data_dir=tmp_path
+        functools.partial(
+            run_cli,
+            "worker",
+            "--kinds",
+            "no.such.kind",
+            database_url=database_url,
+            data_dir=tmp_path,
+            extra_env={"DOSSIER_GC_TUNING": tuning},
+        )
     )
     assert result.returncode == 2
     assert "no.such.kind" in result.stderr
+    # The worker process tunes its garbage collector once started, unless told not to.
+    assert ("gc_tuned" in result.stderr) is (tuning == "true")
