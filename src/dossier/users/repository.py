@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import ColumnElement, Select, and_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
 from dossier.core.pagination import CursorCodec, PageParams, PageResult, Sorting, paginate
 from dossier.core.sql import starts_with
 from dossier.models.user import Role, User
+from dossier.users.errors import EmailTaken
 
 
 def readable_by(principal: Principal) -> Select[User]:
@@ -115,9 +119,32 @@ async def other_active_admins(session: AsyncSession, user_id: uuid.UUID) -> int:
     return len(list(ids))
 
 
+@asynccontextmanager
+async def _unique_email() -> AsyncIterator[None]:
+    """Another request took the email between the service's check and this flush: the unique
+    index refuses it, and the caller gets the same answer as when the check saw it."""
+    try:
+        yield
+    except IntegrityError as exc:
+        # PostgreSQL names the constraint, SQLite the column.
+        message = str(exc.orig)
+        if "uq_users_email" in message or "users.email" in message:
+            raise EmailTaken() from exc
+        raise
+
+
 async def add(session: AsyncSession, user: User) -> None:
+    """Raises ``EmailTaken`` when another row holds the email (the unique index decides)."""
     session.add(user)
-    await session.flush()
+    async with _unique_email():
+        await session.flush()
+
+
+async def set_email(session: AsyncSession, user: User, email: str) -> None:
+    """Raises ``EmailTaken`` when another row holds the email (the unique index decides)."""
+    user.email = email
+    async with _unique_email():
+        await session.flush()
 
 
 async def delete_user(session: AsyncSession, user: User) -> None:

@@ -8,11 +8,8 @@ user's sessions at once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.auth.principal import Principal
@@ -56,23 +53,8 @@ async def create_user(
         role=role.value,
         password_hash=await hash_password(password),
     )
-    async with _email_race():
-        await repository.add(session, user)
+    await repository.add(session, user)
     return user
-
-
-@asynccontextmanager
-async def _email_race() -> AsyncIterator[None]:
-    """Another request took the email between our check and our flush: the unique index
-    refuses it, and the caller gets the same answer as when the check saw it."""
-    try:
-        yield
-    except IntegrityError as exc:
-        # PostgreSQL names the constraint, SQLite the column.
-        message = str(exc.orig)
-        if "uq_users_email" in message or "users.email" in message:
-            raise EmailTaken() from exc
-        raise
 
 
 def user_etag(user: User) -> str:
@@ -170,9 +152,7 @@ async def change_email(
     if email != user.email:
         if await repository.email_exists(session, email):
             raise EmailTaken()
-        user.email = email
-        async with _email_race():
-            await session.flush()
+        await repository.set_email(session, user, email)
     return user
 
 
