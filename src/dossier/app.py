@@ -44,7 +44,7 @@ from dossier.middleware.headers import ResponseHeaders
 from dossier.middleware.proxy import ProxyHeadersMiddleware, parse_networks
 from dossier.middleware.rate_limit import RateLimitMiddleware, RateLimitRules, RoutePolicy
 from dossier.middleware.timeout import Deadlines
-from dossier.middleware.trusted_host import TrustedHosts
+from dossier.middleware.trusted_host import trusted_hosts
 from dossier.search.endpoints import router as search_router
 from dossier.tasks.endpoints import other_router as task_lists_router
 from dossier.tasks.endpoints import router as tasks_v1_router
@@ -246,9 +246,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.add_middleware(
         EdgeMiddleware,
-        trusted_hosts=(
-            TrustedHosts(settings.trusted_hosts) if "*" not in settings.trusted_hosts else None
-        ),
+        trusted_hosts=trusted_hosts(settings.trusted_hosts),
         cors=cors,
         headers=response_headers,
         deadlines=(

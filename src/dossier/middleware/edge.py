@@ -123,7 +123,7 @@ class EdgeMiddleware:
         self.cors = cors
         # The stack for each kind of request: (CORS, gzip, body limit) → app.
         self.stacks: dict[tuple[bool, bool, bool], ASGIApp] = {}
-        for with_cors in (False, True) if cors is not None else (False,):
+        for wrap in (None, cors) if cors is not None else (None,):
             for compress in (False, True):
                 for limit in (False, True):
                     inner = app
@@ -131,9 +131,9 @@ class EdgeMiddleware:
                         inner = BodyLimitMiddleware(inner, limits=body_limits)
                     if compress:
                         inner = GZipMiddleware(_HandlerStart(inner), minimum_size=gzip_minimum_size)
-                    if with_cors and cors is not None:
-                        inner = cors(inner)
-                    self.stacks[with_cors, compress, limit] = inner
+                    if wrap is not None:
+                        inner = wrap(inner)
+                    self.stacks[wrap is not None, compress, limit] = inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -2,7 +2,7 @@
 
 :class:`TrustedHosts` is the rule; the edge layer (``middleware.edge``) applies it to every
 request before anything else runs and answers 400 ``invalid_host`` otherwise. ``*`` allows any
-host (no check at all).
+host: :func:`trusted_hosts` then gives no rule at all.
 """
 
 from __future__ import annotations
@@ -20,3 +20,8 @@ class TrustedHosts:
         # Strip the port; an IPv6 literal keeps its brackets.
         host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
         return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+
+
+def trusted_hosts(allowed_hosts: Sequence[str]) -> TrustedHosts | None:
+    """The rule for ``DOSSIER_TRUSTED_HOSTS``; ``None`` when ``*`` lets every host in."""
+    return None if "*" in allowed_hosts else TrustedHosts(allowed_hosts)
