@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from dossier.documents.extraction import ExtractionFailed, ExtractionLimits, extract_text
+from dossier.documents.extraction import (
+    ExtractionFailed,
+    ExtractionLimits,
+    _time_limit,
+    _Timeout,
+    extract_text,
+)
 from tests.documents import files
 
 LIMITS = ExtractionLimits(
@@ -53,6 +61,33 @@ def test_extraction_time_limit(tmp_path: Path) -> None:
     limits = ExtractionLimits(100, LIMITS.max_decompressed_bytes, 1_000_000, 0.001)
     with pytest.raises(ExtractionFailed, match="longer than"):
         _extract(tmp_path, files.make_pdf(pages), "pdf", limits)
+
+
+def _swallow_one_interruption_then_work(seconds: float) -> int:
+    swallowed = 0
+    try:
+        while True:
+            time.sleep(0.001)
+    except _Timeout:
+        swallowed += 1
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.001)
+    return swallowed
+
+
+def test_time_limit_fires_again_when_its_interruption_is_swallowed() -> None:
+    # Python drops an exception raised inside a gc callback or a __del__ (it only prints it);
+    # the limit must still end the work.
+    with pytest.raises(_Timeout), _time_limit(0.01):
+        _swallow_one_interruption_then_work(10)
+
+
+def test_time_limit_is_off_after_the_block() -> None:
+    with _time_limit(0.01):
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    time.sleep(0.05)  # an alarm left armed would raise here
 
 
 def test_text_beyond_the_limit_is_truncated_with_a_warning(tmp_path: Path) -> None:

@@ -64,6 +64,12 @@ class _Timeout(BaseException):
     pass
 
 
+# After the deadline the timer keeps firing at this interval (or the limit, if shorter): an
+# exception raised where Python cannot propagate it — inside a garbage-collector callback or a
+# ``__del__`` — is printed and dropped, and a single alarm would then never stop the parser.
+_REFIRE_SECONDS = 0.05
+
+
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the block after ``seconds`` (main thread of a process only)."""
@@ -71,15 +77,26 @@ def _time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    armed = True
+
     def _expired(_signum: int, _frame: FrameType | None) -> None:
-        raise _Timeout
+        if armed:
+            raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, _REFIRE_SECONDS))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        armed = False
+        # A repeat may land before ``armed`` is cleared; the timer must be stopped regardless,
+        # or it would keep interrupting whatever the worker process runs next.
+        while True:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                break
+            except _Timeout:
+                continue
         signal.signal(signal.SIGALRM, previous)
 
 
