@@ -78,7 +78,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_database(settings)
         instrument_pool(database.engine)
-        redis = create_redis(settings.redis_url)
+        redis = create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
         if tracer_provider is not None:
             from dossier.core.tracing import instrument_clients
 
@@ -88,7 +88,11 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             from prometheus_client import start_http_server
 
             metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
-        cache = AppCache(redis_url=settings.redis_url, prefix=settings.redis_key_prefix)
+        cache = AppCache(
+            redis_url=settings.redis_url,
+            prefix=settings.redis_key_prefix,
+            timeout=settings.redis_timeout_seconds,
+        )
         app.state.database = database
         app.state.redis = redis
         app.state.storage = create_storage(settings)
@@ -98,6 +102,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             redis_url=settings.redis_url,
             key_prefix=settings.redis_key_prefix,
             enabled=settings.rate_limit_enabled,
+            timeout=settings.redis_timeout_seconds,
         )
         app.state.rate_limiter = limiter
         app.state.auth = create_auth_runtime(

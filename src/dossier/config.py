@@ -202,6 +202,13 @@ class Settings(BaseSettings):
     redis_key_prefix: str = Field(
         "dossier:", description="Prefix of every Redis key.", json_schema_extra=_group("redis")
     )
+    redis_timeout_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Time limit to connect to Redis and for each reply (deny-list, rate limits, "
+        "cache); then the documented fallback applies. Time the event loop spends busy counts.",
+        json_schema_extra=_group("redis"),
+    )
 
     # --- auth -------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(

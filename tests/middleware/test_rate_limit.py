@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -207,3 +208,27 @@ async def test_redis_stopped_mid_test_fails_open_and_never_500(
         assert denied.headers["retry-after"] == "5"
     errors_after = REGISTRY.get_sample_value("dossier_rate_limit_backend_errors_total") or 0.0
     assert errors_after - errors_before >= 3
+
+
+async def test_a_stalled_redis_is_given_up_after_its_time_limit(
+    make_settings: Callable[..., Settings],
+    private_redis: tuple[str, subprocess.Popen[bytes]],
+    database: Database,
+) -> None:
+    # A Redis that stops answering (stopped process, full network buffer) is a slow outage:
+    # every call gives up after DOSSIER_REDIS_TIMEOUT_SECONDS and the fallbacks apply before the
+    # request's own time limit (a 503 request_timeout) would end it.
+    url, server = private_redis
+    settings = make_settings(redis_url=url, redis_timeout_seconds=0.2, request_timeout_seconds=1.5)
+    async with client_for(settings) as (app, http):
+        user = await create_user(database)
+        assert (await http.get(ME)).status_code == 401  # connections to Redis are open
+        server.send_signal(signal.SIGSTOP)
+        try:
+            anonymous = await http.get(ME)
+            signed_in = await http.get(ME, headers=auth_headers(app, user))
+        finally:
+            server.send_signal(signal.SIGCONT)
+    assert_problem(anonymous, 401)  # the limiter failed open
+    assert_problem(signed_in, 503, "service_unavailable")  # the deny-list failed closed
+    assert signed_in.headers["retry-after"] == "5"

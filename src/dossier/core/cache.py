@@ -29,7 +29,7 @@ LOCK_SECONDS = 30
 
 
 class AppCache:
-    def __init__(self, *, redis_url: str | None, prefix: str) -> None:
+    def __init__(self, *, redis_url: str | None, prefix: str, timeout: float = 2.0) -> None:
         self._cache = Cache()
         self._prefix = prefix + "cache:"
         self._distributed = redis_url is not None
@@ -37,8 +37,8 @@ class AppCache:
             self._cache.setup(
                 redis_url,
                 pickle_type="json",
-                socket_connect_timeout=1,
-                socket_timeout=1,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
                 suppress=False,
             )
         else:

@@ -90,7 +90,12 @@ def _key(identifier: str) -> str:
 
 class RateLimiter:
     def __init__(
-        self, *, redis_url: str | None = None, key_prefix: str = "dossier:", enabled: bool = True
+        self,
+        *,
+        redis_url: str | None = None,
+        key_prefix: str = "dossier:",
+        enabled: bool = True,
+        timeout: float = 2.0,
     ) -> None:
         self.enabled = enabled
         storage: Storage
@@ -99,8 +104,8 @@ class RateLimiter:
                 _storage_uri(redis_url),
                 implementation="redispy",
                 key_prefix=f"{key_prefix}ratelimit",
-                socket_connect_timeout=2,
-                socket_timeout=2,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
             )
         else:
             storage = MemoryStorage()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 
-def create_redis(url: str | None) -> Redis | None:
+def create_redis(url: str | None, *, timeout: float = 2.0) -> Redis | None:
     if not url:
         return None
     return Redis.from_url(
         url,
-        socket_connect_timeout=2,
-        socket_timeout=2,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         health_check_interval=30,
         decode_responses=False,
     )
