@@ -79,10 +79,11 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
         database = create_database(settings)
         instrument_pool(database.engine)
         redis = create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+        uninstrument_clients = None
         if tracer_provider is not None:
             from dossier.core.tracing import instrument_clients
 
-            instrument_clients(tracer_provider, database.engine, redis)
+            uninstrument_clients = instrument_clients(tracer_provider, database.engine, redis)
         metrics_server = None
         if settings.metrics_enabled and settings.metrics_port is not None:
             from prometheus_client import start_http_server
@@ -135,6 +136,8 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             if metrics_server is not None:
                 metrics_server.shutdown()
             await cache.close()
+            if uninstrument_clients is not None:
+                uninstrument_clients()
             if tracer_provider is not None:
                 tracer_provider.shutdown()  # flushes the spans still queued
             await limiter.close()

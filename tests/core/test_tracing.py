@@ -23,10 +23,9 @@ async def test_tracing_is_off_by_default(app: object) -> None:
     assert app.state.tracer_provider is None  # type: ignore[attr-defined]
 
 
-async def test_request_and_sql_spans_share_the_trace_id_in_the_log(
-    make_settings: Callable[..., Settings],
-) -> None:
-    settings = make_settings(otel_enabled=True, otel_exporter="console")
+async def _traced_probe(
+    settings: Settings, buffer: io.StringIO
+) -> tuple[httpx.Response, InMemorySpanExporter]:
     app = create_app(settings, configure_logs=False)
     exporter = InMemorySpanExporter()
     app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -35,7 +34,6 @@ async def test_request_and_sql_spans_share_the_trace_id_in_the_log(
     async def traced(item: str, session: SessionDep) -> dict[str, int]:
         return {"one": int(await session.scalar(text("SELECT 1")) or 0)}
 
-    buffer = io.StringIO()
     configure_logging("INFO", "json", stream=buffer, trace_context=True)
     try:
         async with LifespanManager(app):
@@ -44,6 +42,16 @@ async def test_request_and_sql_spans_share_the_trace_id_in_the_log(
                 response = await http.get("/_probe/traced/abc", headers={"X-Request-ID": "tr-1"})
     finally:
         logging.getLogger().handlers.clear()
+    return response, exporter
+
+
+async def test_request_and_sql_spans_share_the_trace_id_in_the_log(
+    make_settings: Callable[..., Settings],
+) -> None:
+    buffer = io.StringIO()
+    response, exporter = await _traced_probe(
+        make_settings(otel_enabled=True, otel_exporter="console"), buffer
+    )
     assert response.json() == {"one": 1}
 
     spans = exporter.get_finished_spans()
@@ -57,3 +65,16 @@ async def test_request_and_sql_spans_share_the_trace_id_in_the_log(
     )
     assert record["request_id"] == "tr-1"
     assert record["trace_id"] == format(server.context.trace_id, "032x")
+
+
+async def test_each_app_traces_its_own_engine_after_an_earlier_app_shut_down(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # The SQL and httpx instrumentations are process-wide: an app must undo them when it
+    # shuts down, or the next app's engine reports to the old, shut-down provider.
+    settings = make_settings(otel_enabled=True, otel_exporter="console")
+    for _ in range(2):
+        response, exporter = await _traced_probe(settings, io.StringIO())
+        assert response.status_code == 200
+        spans = exporter.get_finished_spans()
+        assert any(span.attributes and "db.statement" in span.attributes for span in spans)

@@ -8,6 +8,7 @@ the ``request_id``. The packages come with the ``tracing`` extra (installed in d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from structlog.typing import EventDict, WrappedLogger
@@ -65,21 +66,39 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
     )
 
 
-def instrument_clients(provider: TracerProvider, engine: AsyncEngine, redis: Redis | None) -> None:
+def instrument_clients(
+    provider: TracerProvider, engine: AsyncEngine, redis: Redis | None
+) -> Callable[[], None]:
+    """Instrument SQL, httpx and Redis; returns the undo, called when the app shuts down.
+
+    The SQLAlchemy and httpx instrumentations are process-wide: left in place, they would keep
+    making spans for a provider that is shut down (and refuse to instrument the next app's
+    engine) in any process that builds more than one app.
+    """
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     # The instrumentation declares SQLAlchemy < 2.1 only; the event hooks it uses are unchanged
     # in 2.1, and tests/core/test_tracing.py proves SQL spans are produced.
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True
-    )
-    if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
-        HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    sql = SQLAlchemyInstrumentor()
+    sql.instrument(engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True)
+    http = HTTPXClientInstrumentor()
+    owns_http = not http.is_instrumented_by_opentelemetry
+    if owns_http:
+        http.instrument(tracer_provider=provider)
     if redis is not None:
         from opentelemetry.instrumentation.redis import RedisInstrumentor
 
         RedisInstrumentor.instrument_client(redis, tracer_provider=provider)
+
+    def undo() -> None:
+        if redis is not None:
+            RedisInstrumentor.uninstrument_client(redis)
+        if owns_http:
+            http.uninstrument()
+        sql.uninstrument()
+
+    return undo
 
 
 def add_trace_context(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
