@@ -2,7 +2,11 @@
 
 Run: ``gunicorn -c deploy/gunicorn.conf.py`` (the app factory comes from the environment).
 Prometheus multiprocess mode needs ``PROMETHEUS_MULTIPROC_DIR`` pointing at an empty,
-writable folder; this file empties it at start and tells prometheus-client about dead workers.
+writable folder (without it each worker would report only its own requests); this file uses a
+temporary one when it is unset, empties it at start, tells prometheus-client about dead workers
+and removes a temporary one at exit.
+With ``DOSSIER_METRICS_PORT`` set, the master serves that port with the sum over all workers
+(a worker cannot: only the first to bind it would start).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-from pathlib import Path
+import tempfile
 from typing import Any
 
 wsgi_app = "dossier.app:create_app_from_env()"
@@ -28,13 +32,31 @@ accesslog = None  # Dossier writes its own JSON access log with request ids
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# Set here, in the master before any worker is forked, so every worker inherits it.
+_own_multiproc_dir: str | None = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _own_multiproc_dir = tempfile.mkdtemp(prefix="dossier-prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_multiproc_dir
+
+
 def on_starting(_server: Any) -> None:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
-        path = Path(directory)
-        if path.exists():
-            shutil.rmtree(path)
-        path.mkdir(parents=True)
+        from dossier.core.metrics_port import reset_multiprocess_dir
+
+        reset_multiprocess_dir(directory)
+
+
+def when_ready(_server: Any) -> None:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from dossier.config import Settings
+
+    settings = Settings()
+    if settings.metrics_enabled and settings.metrics_port is not None:
+        from dossier.core.metrics_port import serve_workers_metrics
+
+        serve_workers_metrics(settings.metrics_port, settings.host)
 
 
 def child_exit(_server: Any, worker: Any) -> None:
@@ -42,3 +64,8 @@ def child_exit(_server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server: Any) -> None:
+    if _own_multiproc_dir is not None:
+        shutil.rmtree(_own_multiproc_dir, ignore_errors=True)

@@ -25,7 +25,7 @@ from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.memory import tune_garbage_collector
-from dossier.core.metrics import instrument_pool
+from dossier.core.metrics import instrument_pool, multiprocess_dir
 from dossier.core.openapi import install_openapi
 from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
 from dossier.core.redis import create_redis
@@ -85,10 +85,12 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
 
             uninstrument_clients = instrument_clients(tracer_provider, database.engine, redis)
         metrics_server = None
-        if settings.metrics_enabled and settings.metrics_port is not None:
+        # With several processes the supervising one serves the port (core/metrics_port.py).
+        port = None if multiprocess_dir() else settings.metrics_port
+        if settings.metrics_enabled and port is not None:
             from prometheus_client import start_http_server
 
-            metrics_server, _thread = start_http_server(settings.metrics_port, settings.host)
+            metrics_server, _thread = start_http_server(port, settings.host)
         cache = AppCache(
             redis_url=settings.redis_url,
             prefix=settings.redis_key_prefix,

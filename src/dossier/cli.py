@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,19 +60,55 @@ def serve(
             "own deny-list, rate limits and cache.[/red]"
         )
         raise typer.Exit(2)
-    uvicorn.run(
-        "dossier.app:create_app_from_env",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=None if reload else workers,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=30,
+    processes = 1 if reload else workers
+    with _worker_metrics(settings, processes):
+        uvicorn.run(
+            "dossier.app:create_app_from_env",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=None if reload else workers,
+            reload=reload,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=30,
+        )
+
+
+@contextlib.contextmanager
+def _worker_metrics(settings: Settings, processes: int) -> Iterator[None]:
+    """Several worker processes share their metrics through prometheus-client's multiprocess
+    mode (a scrape of any of them, or of the metrics port, sums all of them); this process
+    sets it up before they start and serves ``DOSSIER_METRICS_PORT`` itself."""
+    if processes < 2 or not settings.metrics_enabled:
+        yield
+        return
+    from dossier.core.metrics_port import (
+        MULTIPROC_ENV,
+        reset_multiprocess_dir,
+        serve_workers_metrics,
     )
+
+    own = None
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        reset_multiprocess_dir(directory)
+    else:
+        directory = own = tempfile.mkdtemp(prefix="dossier-prometheus-")
+        os.environ[MULTIPROC_ENV] = directory  # inherited by the workers uvicorn starts
+    server = None
+    if settings.metrics_port is not None:
+        server = serve_workers_metrics(settings.metrics_port, settings.host)
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.shutdown()
+        if own is not None:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(own, ignore_errors=True)
 
 
 @app.command()

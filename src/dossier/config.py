@@ -572,8 +572,8 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=65535,
-        description="Serve metrics on this port instead of `/metrics` on "
-        "the API port (single-process servers only).",
+        description="Serve metrics on this port instead of `/metrics` on the API port (with "
+        "several processes the gunicorn master or `dossier serve` serves it, summed).",
         json_schema_extra=_group("metrics"),
     )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,7 @@ from prometheus_client import REGISTRY
 
 from dossier.app import create_app
 from dossier.config import Settings
+from tests.conftest import SESSION_TAG, TEST_REDIS_URL
 from tests.helpers import assert_problem
 
 
@@ -106,53 +109,138 @@ def _live_count(exposition: str) -> float:
     return 0.0
 
 
+@contextlib.contextmanager
+def _server(
+    command: list[str], env: dict[str, str], port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real server process, from the first answer of ``/health/live`` to its shutdown."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "the server exited"
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DOSSIER_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(
+        DOSSIER_DATABASE_URL=database_url,
+        DOSSIER_DATA_DIR=str(tmp_path / "data"),
+        DOSSIER_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+def _samples_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("dossier-prometheus-*"))
+
+
+def _children(process: subprocess.Popen[bytes]) -> list[str]:
+    """The command lines of the process's children."""
+    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    return [
+        Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        for pid in path.read_text().split()
+    ]
+
+
+def _count_live_requests(port: int, metrics_url: str, requests: int = 40) -> float:
+    """Requests to /health/live on new connections (the kernel spreads them over the
+    workers), and how much the scraped counter grew meanwhile."""
+    before = _live_count(httpx.get(metrics_url, timeout=5).text)
+    for _ in range(requests):
+        assert httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=5).status_code == 200
+    return _live_count(httpx.get(metrics_url, timeout=5).text) - before
+
+
+GUNICORN_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
+
+
 def test_counts_are_aggregated_over_gunicorn_worker_processes(
     database_url: str, tmp_path: Path
 ) -> None:
     port = _free_port()
     multiproc = tmp_path / "prom"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DOSSIER_")}
-    env.update(
-        DOSSIER_DATABASE_URL=database_url,
-        DOSSIER_DATA_DIR=str(tmp_path / "data"),
-        DOSSIER_LOG_LEVEL="WARNING",
+    env = _server_env(
+        database_url,
+        tmp_path,
         PROMETHEUS_MULTIPROC_DIR=str(multiproc),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="2",
     )
-    config = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/health/live", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        before = _live_count(httpx.get(f"{base}/metrics", timeout=5).text)
-        # New connections each time, so the kernel spreads them over both workers.
-        for _ in range(40):
-            assert httpx.get(f"{base}/health/live", timeout=5).status_code == 200
+    with _server(GUNICORN, env, port):
+        # Every request counted once, whichever process answered the scrape.
+        assert _count_live_requests(port, f"http://127.0.0.1:{port}/metrics") == 40
         pids = {
             match.group(1)
             for path in multiproc.iterdir()
             if (match := re.search(r"_(\d+)\.db$", path.name))
         }
         assert len(pids) >= 2, "expected samples from two worker processes"
-        after = _live_count(httpx.get(f"{base}/metrics", timeout=5).text)
-        # Every request counted once, whichever process answered the scrape.
-        assert after - before == 40
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_gunicorn_master_serves_the_metrics_port_for_all_workers(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Each worker binding DOSSIER_METRICS_PORT would fail after the first; no
+    # PROMETHEUS_MULTIPROC_DIR given either: the config file makes a temporary one.
+    port, metrics_port = _free_port(), _free_port()
+    env = _server_env(
+        database_url,
+        tmp_path,
+        DOSSIER_METRICS_PORT=str(metrics_port),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+    )
+    before = _samples_dirs()
+    with _server(GUNICORN, env, port) as master:
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
+        assert _count_live_requests(port, f"http://127.0.0.1:{metrics_port}/") == 40
+        assert len(_children(master)) == 2  # both workers started and stayed up
+    assert _samples_dirs() == before  # the temporary samples folder is gone
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("on_own_port", [False, True])
+def test_dossier_serve_sums_the_metrics_of_its_workers(
+    database_url: str, tmp_path: Path, on_own_port: bool
+) -> None:
+    if TEST_REDIS_URL is None:
+        pytest.skip("several processes need Redis (DOSSIER_TEST_REDIS_URL)")
+    port, metrics_port = _free_port(), _free_port()
+    extra = {"DOSSIER_METRICS_PORT": str(metrics_port)} if on_own_port else {}
+    env = _server_env(
+        database_url,
+        tmp_path,
+        DOSSIER_REDIS_URL=TEST_REDIS_URL,
+        DOSSIER_REDIS_KEY_PREFIX=f"dossier-test:{SESSION_TAG}:serve:",
+        **extra,
+    )
+    command = [sys.executable, "-m", "dossier", "serve", "--workers", "2", "--port", str(port)]
+    scrape = (
+        f"http://127.0.0.1:{metrics_port}/" if on_own_port else f"http://127.0.0.1:{port}/metrics"
+    )
+    before = _samples_dirs()
+    with _server(command, env, port) as parent:
+        assert _count_live_requests(port, scrape) == 40
+        # uvicorn's workers (multiprocessing's spawn), not its resource tracker
+        assert sum("spawn_main" in child for child in _children(parent)) == 2
+    assert _samples_dirs() == before  # its temporary samples folder is gone
 
 
 def test_in_process_request_metrics_expose_what_prometheus_client_would() -> None:
