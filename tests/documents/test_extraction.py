@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
 from dossier.documents.extraction import (
     ExtractionFailed,
     ExtractionLimits,
-    _time_limit,
+    _alarm_handler,
+    _limited,
     _Timeout,
     extract_text,
 )
@@ -66,31 +69,52 @@ def test_extraction_time_limit(tmp_path: Path) -> None:
         _extract(tmp_path, files.make_pdf(pages), "pdf", limits)
 
 
-def _swallow_one_interruption_then_work(seconds: float) -> int:
-    swallowed = 0
+def _swallow_one_interruption_then_work(seconds: float) -> None:
     try:
         while True:
             time.sleep(0.001)
     except _Timeout:
-        swallowed += 1
+        pass  # as a gc callback or a __del__ would: Python prints it and goes on
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(0.001)
-    return swallowed
 
 
 def test_time_limit_fires_again_when_its_interruption_is_swallowed() -> None:
-    # Python drops an exception raised inside a gc callback or a __del__ (it only prints it);
-    # the limit must still end the work.
-    with pytest.raises(_Timeout), _time_limit(0.01):
-        _swallow_one_interruption_then_work(10)
+    with pytest.raises(_Timeout):
+        _limited(0.01, _swallow_one_interruption_then_work, 10)
 
 
-def test_time_limit_is_off_after_the_block() -> None:
-    with _time_limit(0.01):
-        pass
+def test_time_limit_is_off_after_the_call() -> None:
+    assert _limited(0.01, sum, [1, 2]) == 3
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     time.sleep(0.05)  # an alarm left armed would raise here
+
+
+def _finished_frame() -> FrameType:
+    return sys._getframe()
+
+
+def test_an_alarm_after_the_limited_call_stops_the_timer_instead_of_raising() -> None:
+    # A repeat can land before the cleanup that stops the timer runs; the handler then sees
+    # that the limited call's frame is gone and stops the timer itself.
+    handler = _alarm_handler(_finished_frame())
+    signal.setitimer(signal.ITIMER_REAL, 60, 60)
+    try:
+        handler(signal.SIGALRM, sys._getframe())  # does not raise
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def test_an_alarm_inside_the_limited_call_raises() -> None:
+    handler = _alarm_handler(sys._getframe())
+
+    def deeper() -> None:
+        handler(signal.SIGALRM, sys._getframe())
+
+    with pytest.raises(_Timeout):
+        deeper()
 
 
 def test_text_beyond_the_limit_is_truncated_with_a_warning(tmp_path: Path) -> None:

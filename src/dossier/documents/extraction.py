@@ -13,14 +13,15 @@ from __future__ import annotations
 import html
 import re
 import signal
+import sys
 import threading
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
@@ -68,35 +69,37 @@ class _Timeout(BaseException):
 # exception raised where Python cannot propagate it — inside a garbage-collector callback or a
 # ``__del__`` — is printed and dropped, and a single alarm would then never stop the parser.
 _REFIRE_SECONDS = 0.05
+T = TypeVar("T")
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (main thread of a process only)."""
+def _alarm_handler(owner: FrameType) -> Callable[[int, FrameType | None], None]:
+    """Raise :class:`_Timeout` while ``owner`` (the limited call's frame) is running; once it
+    has returned, stop the timer instead. A repeat can land before the cleanup that would stop
+    it has run (Python handles signals between any two calls, also at the start of a
+    ``finally``), so only the handler itself can be sure never to interrupt what comes next."""
+
+    def handler(_signum: int, frame: FrameType | None) -> None:
+        while frame is not None and frame is not owner:
+            frame = frame.f_back
+        if frame is None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return
+        raise _Timeout
+
+    return handler
+
+
+def _limited(seconds: float, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)``, interrupted with :class:`_Timeout` after ``seconds`` (main thread
+    of a process only; elsewhere it runs unlimited)."""
     if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    armed = True
-
-    def _expired(_signum: int, _frame: FrameType | None) -> None:
-        if armed:
-            raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, _expired)
+        return function(*args)
+    previous = signal.signal(signal.SIGALRM, _alarm_handler(sys._getframe()))
     signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, _REFIRE_SECONDS))
     try:
-        yield
+        return function(*args)
     finally:
-        armed = False
-        # A repeat may land before ``armed`` is cleared; the timer must be stopped regardless,
-        # or it would keep interrupting whatever the worker process runs next.
-        while True:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                break
-            except _Timeout:
-                continue
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -354,16 +357,9 @@ def _extract_plain(
 
 def extract_text(path: str, doc_type: str, limits: ExtractionLimits) -> ExtractedText:
     """Extract the text of the file at ``path``. The process-pool entry point."""
-    warnings: list[str] = []
-    file = Path(path)
     try:
-        with _time_limit(limits.timeout_seconds):
-            if doc_type == "pdf":
-                return _extract_pdf(file, limits, warnings)
-            if doc_type == "docx":
-                return _extract_docx(file, limits, warnings)
-            if doc_type in {"text", "markdown", "html"}:
-                return _extract_plain(file, doc_type, limits, warnings)
+        # Every _Timeout is raised inside _limited's frame, so it always arrives here.
+        return _limited(limits.timeout_seconds, _extract, Path(path), doc_type, limits)
     except _Timeout as exc:
         raise ExtractionFailed(
             f"text extraction took longer than {limits.timeout_seconds:g} s "
@@ -371,4 +367,14 @@ def extract_text(path: str, doc_type: str, limits: ExtractionLimits) -> Extracte
         ) from exc
     except MemoryError as exc:
         raise ExtractionFailed("the file needs too much memory to process") from exc
+
+
+def _extract(file: Path, doc_type: str, limits: ExtractionLimits) -> ExtractedText:
+    warnings: list[str] = []
+    if doc_type == "pdf":
+        return _extract_pdf(file, limits, warnings)
+    if doc_type == "docx":
+        return _extract_docx(file, limits, warnings)
+    if doc_type in {"text", "markdown", "html"}:
+        return _extract_plain(file, doc_type, limits, warnings)
     raise ExtractionFailed(f"unsupported document type {doc_type!r}")
