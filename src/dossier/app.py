@@ -25,7 +25,8 @@ from dossier.core.docs import install_docs
 from dossier.core.errors import install_exception_handlers
 from dossier.core.logging import configure_logging
 from dossier.core.memory import tune_garbage_collector
-from dossier.core.metrics import instrument_pool, multiprocess_dir
+from dossier.core.metrics import instrument_pool
+from dossier.core.metrics_port import supervisor_serves_port
 from dossier.core.openapi import install_openapi
 from dossier.core.ratelimit import RateLimiter, RateLimitPolicy
 from dossier.core.redis import create_redis
@@ -86,7 +87,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             uninstrument_clients = instrument_clients(tracer_provider, database.engine, redis)
         metrics_server = None
         # With several processes the supervising one serves the port (core/metrics_port.py).
-        port = None if multiprocess_dir() else settings.metrics_port
+        port = None if supervisor_serves_port() else settings.metrics_port
         if settings.metrics_enabled and port is not None:
             from prometheus_client import start_http_server
 

@@ -87,6 +87,7 @@ def _worker_metrics(settings: Settings, processes: int) -> Iterator[None]:
         return
     from dossier.core.metrics_port import (
         MULTIPROC_ENV,
+        SUPERVISOR_ENV,
         reset_multiprocess_dir,
         serve_workers_metrics,
     )
@@ -99,13 +100,14 @@ def _worker_metrics(settings: Settings, processes: int) -> Iterator[None]:
         directory = own = tempfile.mkdtemp(prefix="dossier-prometheus-")
         os.environ[MULTIPROC_ENV] = directory  # inherited by the workers uvicorn starts
     server = None
-    if settings.metrics_port is not None:
-        server = serve_workers_metrics(settings.metrics_port, settings.host)
     try:
+        if settings.metrics_port is not None:
+            server = serve_workers_metrics(settings.metrics_port, settings.host)
         yield
     finally:
         if server is not None:
             server.shutdown()
+            os.environ.pop(SUPERVISOR_ENV, None)
         if own is not None:
             os.environ.pop(MULTIPROC_ENV, None)
             shutil.rmtree(own, ignore_errors=True)

@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -92,6 +91,30 @@ async def test_metrics_can_be_turned_off(make_settings: Callable[..., Settings])
             assert (await http.get("/metrics")).status_code == 404
 
 
+@pytest.mark.parametrize("samples_dir_set", [False, True])
+async def test_one_process_serves_the_metrics_port_itself(
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    samples_dir_set: bool,
+) -> None:
+    # The image sets PROMETHEUS_MULTIPROC_DIR; a single process must still serve the port.
+    if samples_dir_set:
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics_port = _free_port()
+    app = create_app(make_settings(metrics_port=metrics_port), configure_logs=False)
+    async with httpx.AsyncClient(timeout=5) as scraper:
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                assert (await http.get("/metrics")).status_code == 404  # moved to its own port
+            scraped = await scraper.get(f"http://127.0.0.1:{metrics_port}/")
+        assert scraped.status_code == 200
+        assert "dossier_http_requests_total" in scraped.text
+        with pytest.raises(httpx.TransportError):  # closed at shutdown
+            await scraper.get(f"http://127.0.0.1:{metrics_port}/")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -140,13 +163,14 @@ def _server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, st
         DOSSIER_DATABASE_URL=database_url,
         DOSSIER_DATA_DIR=str(tmp_path / "data"),
         DOSSIER_LOG_LEVEL="WARNING",
+        TMPDIR=str(tmp_path),  # temporary samples folders are made here
         **extra,
     )
     return env
 
 
-def _samples_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("dossier-prometheus-*"))
+def _samples_dirs(tmp_path: Path) -> set[Path]:
+    return set(tmp_path.glob("dossier-prometheus-*"))
 
 
 def _children(process: subprocess.Popen[bytes]) -> list[str]:
@@ -158,13 +182,31 @@ def _children(process: subprocess.Popen[bytes]) -> list[str]:
     ]
 
 
+def _scraped_live_count(metrics_url: str, settled: Callable[[float], bool]) -> float:
+    """The /health/live counter once ``settled(count)`` holds: a worker counts a request just
+    after sending its response, so a scrape right after the response may not see it yet."""
+    deadline = time.monotonic() + 10
+    while True:
+        count = _live_count(httpx.get(metrics_url, timeout=5).text)
+        if settled(count) or time.monotonic() > deadline:
+            return count
+        time.sleep(0.1)
+
+
 def _count_live_requests(port: int, metrics_url: str, requests: int = 40) -> float:
     """Requests to /health/live on new connections (the kernel spreads them over the
     workers), and how much the scraped counter grew meanwhile."""
-    before = _live_count(httpx.get(metrics_url, timeout=5).text)
+    last: list[float] = []
+
+    def steady(count: float) -> bool:  # the same in two scrapes in a row
+        last.append(count)
+        return len(last) > 1 and last[-2] == count
+
+    before = _scraped_live_count(metrics_url, steady)
     for _ in range(requests):
         assert httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=5).status_code == 200
-    return _live_count(httpx.get(metrics_url, timeout=5).text) - before
+    after = _scraped_live_count(metrics_url, lambda count: count - before >= requests)
+    return after - before
 
 
 GUNICORN_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
@@ -207,12 +249,13 @@ def test_gunicorn_master_serves_the_metrics_port_for_all_workers(
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="2",
     )
-    before = _samples_dirs()
+    before = _samples_dirs(tmp_path)
     with _server(GUNICORN, env, port) as master:
         assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
         assert _count_live_requests(port, f"http://127.0.0.1:{metrics_port}/") == 40
         assert len(_children(master)) == 2  # both workers started and stayed up
-    assert _samples_dirs() == before  # the temporary samples folder is gone
+        assert len(_samples_dirs(tmp_path) - before) == 1  # the config made one
+    assert _samples_dirs(tmp_path) == before  # the temporary samples folder is gone
 
 
 @pytest.mark.redis
@@ -235,12 +278,13 @@ def test_dossier_serve_sums_the_metrics_of_its_workers(
     scrape = (
         f"http://127.0.0.1:{metrics_port}/" if on_own_port else f"http://127.0.0.1:{port}/metrics"
     )
-    before = _samples_dirs()
+    before = _samples_dirs(tmp_path)
     with _server(command, env, port) as parent:
         assert _count_live_requests(port, scrape) == 40
         # uvicorn's workers (multiprocessing's spawn), not its resource tracker
         assert sum("spawn_main" in child for child in _children(parent)) == 2
-    assert _samples_dirs() == before  # its temporary samples folder is gone
+        assert len(_samples_dirs(tmp_path) - before) == 1  # dossier serve made one
+    assert _samples_dirs(tmp_path) == before  # its temporary samples folder is gone
 
 
 def test_in_process_request_metrics_expose_what_prometheus_client_would() -> None:

@@ -39,6 +39,8 @@ class AppCache:
                 pickle_type="json",
                 socket_connect_timeout=timeout,
                 socket_timeout=timeout,
+                # cashews' pool blocks for a free connection (10 s by default) when all are busy
+                wait_for_connection_timeout=timeout,
                 suppress=False,
             )
         else:

@@ -1,11 +1,11 @@
 """Who serves ``DOSSIER_METRICS_PORT``.
 
 In one process the app starts prometheus-client's HTTP server on that port at startup. With
-several processes (prometheus-client's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR`` set)
-only the first worker could bind it and every other one would fail to start; there the
-supervising process serves the port instead, with the sum over every worker's samples —
-gunicorn's master (``deploy/gunicorn.conf.py``, ``when_ready``) or the parent process of
-``dossier serve --workers N`` — and the workers serve nothing on it.
+several worker processes only the first to bind it could start; there the supervising process
+serves the port instead, with the sum over every worker's samples (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``) — gunicorn's master (``deploy/gunicorn.conf.py``,
+``when_ready``) or the parent process of ``dossier serve --workers N`` — and says so to the
+workers it starts through :data:`SUPERVISOR_ENV`, so they do not bind it.
 
 Kept apart from :mod:`dossier.core.metrics` so that a supervisor can import it without
 creating the service's own metrics (and their sample files) in its own process.
@@ -13,6 +13,7 @@ creating the service's own metrics (and their sample files) in its own process.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
@@ -20,20 +21,32 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Set by a supervisor serving the metrics port; inherited by its workers. Not a setting.
+SUPERVISOR_ENV = "DOSSIER_METRICS_PORT_SERVED_BY_SUPERVISOR"
+
+
+def supervisor_serves_port() -> bool:
+    return os.environ.get(SUPERVISOR_ENV) == "1"
 
 
 def reset_multiprocess_dir(directory: str) -> None:
-    """Empty (or create) the samples folder; stale files of an earlier run would be summed."""
+    """Empty (or create) the samples folder: stale files of an earlier run would be summed.
+    Its contents only, so that the folder may be a mount point."""
     path = Path(directory)
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def serve_workers_metrics(port: int, host: str) -> WSGIServer:
     """Serve the sum over all worker processes on ``port`` from a daemon thread of this
-    (supervising) process; every scrape reads the workers' sample files afresh."""
+    (supervising) process; every scrape reads the workers' sample files afresh. Workers
+    started after this call leave the port alone."""
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     server, _thread = start_http_server(port, host, registry=registry)
+    os.environ[SUPERVISOR_ENV] = "1"
     return server

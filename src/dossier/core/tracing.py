@@ -81,7 +81,9 @@ def instrument_clients(
     # The instrumentation declares SQLAlchemy < 2.1 only; the event hooks it uses are unchanged
     # in 2.1, and tests/core/test_tracing.py proves SQL spans are produced.
     sql = SQLAlchemyInstrumentor()
-    sql.instrument(engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True)
+    owns_sql = not sql.is_instrumented_by_opentelemetry  # e.g. by opentelemetry-instrument
+    if owns_sql:
+        sql.instrument(engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True)
     http = HTTPXClientInstrumentor()
     owns_http = not http.is_instrumented_by_opentelemetry
     if owns_http:
@@ -96,7 +98,8 @@ def instrument_clients(
             RedisInstrumentor.uninstrument_client(redis)
         if owns_http:
             http.uninstrument()
-        sql.uninstrument()
+        if owns_sql:
+            sql.uninstrument()
 
     return undo
 
