@@ -61,6 +61,12 @@ async def uow_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async def write_in_a_read(session: SessionDep) -> None:
         session.add(_user("get@example.com"))
 
+    @app.get("/_uow/change-in-a-read")
+    async def change_in_a_read(session: SessionDep) -> None:
+        user = (await session.scalars(select(User))).first()
+        assert user is not None
+        user.display_name = "Changed in a GET"
+
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
@@ -108,6 +114,16 @@ async def test_a_safe_method_that_writes_is_refused(
     # a handler that writes is a programming error, answered as one, and nothing is stored.
     assert_problem(await uow_client.get("/_uow/write-in-a-read"), 500, "internal_error")
     assert await _emails(database) == set()
+
+
+async def test_a_safe_method_that_changes_a_loaded_object_is_refused(
+    uow_client: httpx.AsyncClient, database: Database
+) -> None:
+    assert (await uow_client.post("/_uow/ok")).status_code == 200
+    assert_problem(await uow_client.get("/_uow/change-in-a-read"), 500, "internal_error")
+    async with database.sessionmaker() as session:
+        names = set((await session.scalars(select(User.display_name))).all())
+    assert "Changed in a GET" not in names
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.core.errors import DomainError
-from dossier.db.engine import Database
+from dossier.db.engine import Database, ReadOnlySessionError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -21,12 +21,18 @@ def get_database(request: Request) -> Database:
 
 async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     database = get_database(request)
-    factory = (
-        database.reader_sessionmaker
-        if request.method in SAFE_METHODS
-        else database.writer_sessionmaker
-    )
-    async with factory() as session:
+    if request.method in SAFE_METHODS:
+        # A read runs without a transaction and cannot write (the reader engine refuses a
+        # statement that would): there is nothing to commit or roll back, and closing the
+        # session returns its connection. Changes a handler left unflushed would be dropped
+        # without a word: refuse them like a write.
+        async with database.reader_sessionmaker() as session:
+            request.state.unit_of_work = session
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise ReadOnlySessionError("a read-only unit of work cannot write")
+        return
+    async with database.writer_sessionmaker() as session:
         # Shared mechanisms that must write in the same transaction (idempotency keys) find it here.
         request.state.unit_of_work = session
         try:
