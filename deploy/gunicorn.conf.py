@@ -4,16 +4,20 @@ Run: ``gunicorn -c deploy/gunicorn.conf.py`` (the app factory comes from the env
 Prometheus multiprocess mode needs ``PROMETHEUS_MULTIPROC_DIR`` pointing at a writable folder
 (without it each worker would report only its own requests); this file uses a temporary one
 when it is unset, empties it at start, tells prometheus-client about dead workers and removes a
-temporary one at exit. With ``DOSSIER_METRICS_PORT`` set, the master serves that port with the
-sum over all workers (a worker cannot: only the first to bind it would start).
+temporary one at exit. With ``DOSSIER_METRICS_PORT`` set, the master serves that port (on
+``DOSSIER_HOST``) with the sum over all workers (a worker cannot: only the first to bind it
+would start).
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
+import time
 from typing import Any
 
 from dossier.config import Settings
@@ -30,7 +34,7 @@ accesslog = None  # Dossier writes its own JSON access log with request ids
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # The temporary samples folder made here, named in the environment so that a configuration
-# reload (HUP) and a new master started by USR2 (which inherit it) still know it.
+# reload (HUP) and a new master started by USR2 (see pre_exec) still know it.
 _TEMPORARY = "DOSSIER_PROMETHEUS_TEMPORARY_DIR"
 _settings = Settings()  # the service's own settings (environment and .env), read once
 if _settings.metrics_enabled and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -50,19 +54,33 @@ def on_starting(server: Any) -> None:
 
 def when_ready(server: Any) -> None:
     port = _settings.metrics_port
-    if (
-        not _settings.metrics_enabled
-        or port is None
-        or not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    ):
+    if not _settings.metrics_enabled or port is None:
         return
-    from dossier.core.metrics_port import serve_workers_metrics
+    from dossier.core.metrics_port import mark_supervised, serve_workers_metrics
 
-    try:
-        # Before any worker is started: they inherit the note that the port is taken care of.
-        serve_workers_metrics(port, _host)
-    except OSError as exc:  # e.g. still held by the old master during a USR2 upgrade
-        server.log.error("cannot serve metrics on port %s: %s", port, exc)
+    # Before any worker is started, whether or not the port is free yet: they inherit it.
+    mark_supervised()
+
+    def serve() -> None:
+        # During a USR2 upgrade the old master holds the port until it exits.
+        for attempt in itertools.count():
+            try:
+                serve_workers_metrics(port, _settings.host)
+                return
+            except OSError as exc:
+                if attempt == 0:
+                    server.log.warning("metrics port %s busy, retrying every second: %s", port, exc)
+                time.sleep(1)
+
+    threading.Thread(target=serve, name="metrics-port", daemon=True).start()
+
+
+def pre_exec(server: Any) -> None:
+    # USR2 starts the new master with the environment gunicorn itself started with: hand it
+    # the samples folder it shares with the old workers, and its ownership.
+    for key in ("PROMETHEUS_MULTIPROC_DIR", _TEMPORARY):
+        if key in os.environ:
+            server.cfg.env_orig[key] = os.environ[key]
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -61,6 +61,13 @@ async def uow_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async def write_in_a_read(session: SessionDep) -> None:
         session.add(_user("get@example.com"))
 
+    @app.get("/_uow/same-value-in-a-read")
+    async def same_value_in_a_read(session: SessionDep) -> dict[str, str]:
+        user = (await session.scalars(select(User))).first()
+        assert user is not None
+        user.display_name = user.display_name  # marks it dirty, changes nothing
+        return {"name": user.display_name}
+
     @app.get("/_uow/change-in-a-read")
     async def change_in_a_read(session: SessionDep) -> None:
         user = (await session.scalars(select(User))).first()
@@ -155,3 +162,10 @@ async def test_writer_sessions_take_the_write_lock_up_front(database: Database) 
         finally:
             other.close()
         await writer.rollback()
+
+
+async def test_a_safe_method_that_sets_an_unchanged_value_is_not_refused(
+    uow_client: httpx.AsyncClient,
+) -> None:
+    assert (await uow_client.post("/_uow/ok")).status_code == 200
+    assert (await uow_client.get("/_uow/same-value-in-a-read")).status_code == 200

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -256,6 +258,76 @@ def test_gunicorn_master_serves_the_metrics_port_for_all_workers(
         assert len(_children(master)) == 2  # both workers started and stayed up
         assert len(_samples_dirs(tmp_path) - before) == 1  # the config made one
     assert _samples_dirs(tmp_path) == before  # the temporary samples folder is gone
+
+
+def _wait_for(condition: Callable[[], object], what: str, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return result
+
+
+def _new_master(old: subprocess.Popen[bytes]) -> int | None:
+    """The master USR2 started: the old master's child that has children (workers) of its own."""
+    path = Path(f"/proc/{old.pid}/task/{old.pid}/children")
+    for pid in path.read_text().split():
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if children.exists() and children.read_text().split():
+            return int(pid)
+    return None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_gunicorn_upgrade_hands_over_the_metrics_port_and_the_samples(
+    database_url: str, tmp_path: Path
+) -> None:
+    # USR2 starts a new master next to the old one; once the old one stops, the new master
+    # serves the metrics port, the counts go on from the shared samples folder, and the new
+    # master removes the temporary folder at its exit.
+    port, metrics_port = _free_port(), _free_port()
+    env = _server_env(
+        database_url,
+        tmp_path,
+        DOSSIER_METRICS_PORT=str(metrics_port),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="1",
+    )
+    scrape = f"http://127.0.0.1:{metrics_port}/"
+    # The console script, as in the image: USR2 re-executes the master's command line, and
+    # `python -m gunicorn` would run gunicorn/__main__.py as a script (its own `http` package
+    # then shadows the standard library's).
+    script = [str(Path(sys.executable).with_name("gunicorn")), "-c", str(GUNICORN_CONFIG)]
+
+    def counted() -> float | None:
+        try:
+            return _live_count(httpx.get(scrape, timeout=2).text)
+        except httpx.TransportError:
+            return None
+
+    with _server(script, env, port) as old:
+        assert _count_live_requests(port, scrape, requests=10) == 10
+        before_upgrade = counted()
+        assert before_upgrade is not None
+        old.send_signal(signal.SIGUSR2)
+        new = _wait_for(lambda: _new_master(old), "the new master and its worker")
+        try:
+            old.terminate()
+            old.wait(timeout=30)
+            _wait_for(lambda: counted() is not None, "the new master to serve the metrics port")
+            assert counted() == before_upgrade  # the old worker's counts are still in the sum
+            assert _count_live_requests(port, scrape, requests=10) == 10
+        finally:
+            os.kill(new, signal.SIGTERM)
+            _wait_for(lambda: _gone(new), "the new master to stop")
+    assert not _samples_dirs(tmp_path)
 
 
 @pytest.mark.redis

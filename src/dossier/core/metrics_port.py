@@ -29,6 +29,11 @@ def supervisor_serves_port() -> bool:
     return os.environ.get(SUPERVISOR_ENV) == "1"
 
 
+def mark_supervised() -> None:
+    """Tell the workers started from now on to leave the metrics port alone."""
+    os.environ[SUPERVISOR_ENV] = "1"
+
+
 def reset_multiprocess_dir(directory: str) -> None:
     """Empty (or create) the samples folder: stale files of an earlier run would be summed.
     Its contents only, so that the folder may be a mount point."""
@@ -48,5 +53,5 @@ def serve_workers_metrics(port: int, host: str) -> WSGIServer:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     server, _thread = start_http_server(port, host, registry=registry)
-    os.environ[SUPERVISOR_ENV] = "1"
+    mark_supervised()
     return server

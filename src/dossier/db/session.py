@@ -29,7 +29,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         async with database.reader_sessionmaker() as session:
             request.state.unit_of_work = session
             yield session
-            if session.new or session.dirty or session.deleted:
+            if session.new or session.deleted or any(map(session.is_modified, session.dirty)):
                 raise ReadOnlySessionError("a read-only unit of work cannot write")
         return
     async with database.writer_sessionmaker() as session:
