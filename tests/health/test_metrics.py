@@ -139,9 +139,9 @@ def _server(
     command: list[str], env: dict[str, str], port: int
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A real server process, from the first answer of ``/health/live`` to its shutdown."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = Path(env["TMPDIR"]) / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -155,7 +155,13 @@ def _server(
         yield process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            tail = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the server did not stop within 30 s:\n{tail}") from None
 
 
 def _server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -165,6 +171,10 @@ def _server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, st
         DOSSIER_DATABASE_URL=database_url,
         DOSSIER_DATA_DIR=str(tmp_path / "data"),
         DOSSIER_LOG_LEVEL="WARNING",
+        # As for every app of the suite (conftest): no embedded job workers. They would run
+        # what earlier tests left queued in the shared test database, and a worker process
+        # finishing such a job at shutdown outlasts the wait below.
+        DOSSIER_WORKER_CONCURRENCY="0",
         TMPDIR=str(tmp_path),  # temporary samples folders are made here
         **extra,
     )
@@ -278,6 +288,15 @@ def _new_master(old: subprocess.Popen[bytes]) -> int | None:
     return None
 
 
+def _answers(port: int) -> bool:
+    # A long timeout: a request given up on while it waits for a booting worker would still
+    # be answered, and counted, later.
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def _gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -323,6 +342,7 @@ def test_gunicorn_upgrade_hands_over_the_metrics_port_and_the_samples(
             old.wait(timeout=30)
             _wait_for(lambda: counted() is not None, "the new master to serve the metrics port")
             assert counted() == before_upgrade  # the old worker's counts are still in the sum
+            _wait_for(lambda: _answers(port), "the new worker to answer")
             assert _count_live_requests(port, scrape, requests=10) == 10
         finally:
             os.kill(new, signal.SIGTERM)
