@@ -134,6 +134,23 @@ def _live_count(exposition: str) -> float:
     return 0.0
 
 
+def _wait_for(condition: Callable[[], object], what: str, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return result
+
+
+def _answers(port: int) -> bool:
+    # A long timeout: a request given up on while it waits for a booting worker would still
+    # be answered, and counted, later.
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @contextlib.contextmanager
 def _server(
     command: list[str], env: dict[str, str], port: int
@@ -143,15 +160,12 @@ def _server(
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+
+        def started() -> bool:
+            assert process.poll() is None, "the server exited"
+            return _answers(port)
+
+        _wait_for(started, "the server to start")
         yield process
     finally:
         process.terminate()
@@ -183,6 +197,18 @@ def _server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, st
 
 def _samples_dirs(tmp_path: Path) -> set[Path]:
     return set(tmp_path.glob("dossier-prometheus-*"))
+
+
+def _gunicorn_env(
+    database_url: str, tmp_path: Path, port: int, workers: int, **extra: str
+) -> dict[str, str]:
+    return _server_env(
+        database_url,
+        tmp_path,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS=str(workers),
+        **extra,
+    )
 
 
 def _children(process: subprocess.Popen[bytes]) -> list[str]:
@@ -230,13 +256,7 @@ def test_counts_are_aggregated_over_gunicorn_worker_processes(
 ) -> None:
     port = _free_port()
     multiproc = tmp_path / "prom"
-    env = _server_env(
-        database_url,
-        tmp_path,
-        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="2",
-    )
+    env = _gunicorn_env(database_url, tmp_path, port, 2, PROMETHEUS_MULTIPROC_DIR=str(multiproc))
     with _server(GUNICORN, env, port):
         # Every request counted once, whichever process answered the scrape.
         assert _count_live_requests(port, f"http://127.0.0.1:{port}/metrics") == 40
@@ -254,13 +274,7 @@ def test_gunicorn_master_serves_the_metrics_port_for_all_workers(
     # Each worker binding DOSSIER_METRICS_PORT would fail after the first; no
     # PROMETHEUS_MULTIPROC_DIR given either: the config file makes a temporary one.
     port, metrics_port = _free_port(), _free_port()
-    env = _server_env(
-        database_url,
-        tmp_path,
-        DOSSIER_METRICS_PORT=str(metrics_port),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="2",
-    )
+    env = _gunicorn_env(database_url, tmp_path, port, 2, DOSSIER_METRICS_PORT=str(metrics_port))
     before = _samples_dirs(tmp_path)
     with _server(GUNICORN, env, port) as master:
         assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
@@ -268,14 +282,6 @@ def test_gunicorn_master_serves_the_metrics_port_for_all_workers(
         assert len(_children(master)) == 2  # both workers started and stayed up
         assert len(_samples_dirs(tmp_path) - before) == 1  # the config made one
     assert _samples_dirs(tmp_path) == before  # the temporary samples folder is gone
-
-
-def _wait_for(condition: Callable[[], object], what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return result
 
 
 def _new_master(old: subprocess.Popen[bytes]) -> int | None:
@@ -286,15 +292,6 @@ def _new_master(old: subprocess.Popen[bytes]) -> int | None:
         if children.exists() and children.read_text().split():
             return int(pid)
     return None
-
-
-def _answers(port: int) -> bool:
-    # A long timeout: a request given up on while it waits for a booting worker would still
-    # be answered, and counted, later.
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _gone(pid: int) -> bool:
@@ -312,13 +309,7 @@ def test_gunicorn_upgrade_hands_over_the_metrics_port_and_the_samples(
     # serves the metrics port, the counts go on from the shared samples folder, and the new
     # master removes the temporary folder at its exit.
     port, metrics_port = _free_port(), _free_port()
-    env = _server_env(
-        database_url,
-        tmp_path,
-        DOSSIER_METRICS_PORT=str(metrics_port),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-    )
+    env = _gunicorn_env(database_url, tmp_path, port, 1, DOSSIER_METRICS_PORT=str(metrics_port))
     scrape = f"http://127.0.0.1:{metrics_port}/"
     # The console script, as in the image: USR2 re-executes the master's command line, and
     # `python -m gunicorn` would run gunicorn/__main__.py as a script (its own `http` package
