@@ -11,16 +11,22 @@ would start).
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import multiprocessing
 import os
 import shutil
-import tempfile
 import threading
 import time
 from typing import Any
 
 from dossier.config import Settings
+from dossier.core.metrics_port import (
+    MULTIPROC_ENV,
+    mark_supervised,
+    multiprocess_dir,
+    serve_workers_metrics,
+    use_samples_dir,
+)
 
 wsgi_app = "dossier.app:create_app_from_env()"
 worker_class = "uvicorn_worker.UvicornWorker"
@@ -37,54 +43,51 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # reload (HUP) and a new master started by USR2 (see pre_exec) still know it.
 _TEMPORARY = "DOSSIER_PROMETHEUS_TEMPORARY_DIR"
 _settings = Settings()  # the service's own settings (environment and .env), read once
-if _settings.metrics_enabled and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    # Set here, in the master before any worker is forked, so every worker inherits it.
-    os.environ[_TEMPORARY] = tempfile.mkdtemp(prefix="dossier-prometheus-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[_TEMPORARY]
 
 
 def on_starting(server: Any) -> None:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    # A new master started by USR2 (master_pid set) shares the folder with the old workers.
-    if directory and not server.master_pid:
-        from dossier.core.metrics_port import reset_multiprocess_dir
-
-        reset_multiprocess_dir(directory)
+    # In the master before any worker is forked, so every worker inherits the folder. A new
+    # master started by USR2 (master_pid set) shares it with the old workers as it is.
+    if _settings.metrics_enabled and not server.master_pid:
+        temporary = use_samples_dir()
+        if temporary is not None:
+            os.environ[_TEMPORARY] = temporary
 
 
 def when_ready(server: Any) -> None:
     port = _settings.metrics_port
     if not _settings.metrics_enabled or port is None:
         return
-    from dossier.core.metrics_port import mark_supervised, serve_workers_metrics
-
     # Before any worker is started, whether or not the port is free yet: they inherit it.
     mark_supervised()
+    # In this thread, before the workers are forked: a fork while another thread imports or
+    # holds a lock leaves that lock held forever in the child (a worker then hangs).
+    try:
+        serve_workers_metrics(port, _settings.host)
+        return
+    except OSError as exc:  # during a USR2 upgrade the old master holds it until it exits
+        server.log.warning("metrics port %s busy, retrying every second: %s", port, exc)
 
-    def serve() -> None:
-        # During a USR2 upgrade the old master holds the port until it exits.
-        for attempt in itertools.count():
-            try:
+    def retry() -> None:
+        while True:
+            time.sleep(1)
+            with contextlib.suppress(OSError):
                 serve_workers_metrics(port, _settings.host)
                 return
-            except OSError as exc:
-                if attempt == 0:
-                    server.log.warning("metrics port %s busy, retrying every second: %s", port, exc)
-                time.sleep(1)
 
-    threading.Thread(target=serve, name="metrics-port", daemon=True).start()
+    threading.Thread(target=retry, name="metrics-port", daemon=True).start()
 
 
 def pre_exec(server: Any) -> None:
     # USR2 starts the new master with the environment gunicorn itself started with: hand it
     # the samples folder it shares with the old workers, and its ownership.
-    for key in ("PROMETHEUS_MULTIPROC_DIR", _TEMPORARY):
+    for key in (MULTIPROC_ENV, _TEMPORARY):
         if key in os.environ:
             server.cfg.env_orig[key] = os.environ[key]
 
 
 def child_exit(_server: Any, worker: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess_dir():
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)

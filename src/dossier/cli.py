@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,17 +87,11 @@ def _worker_metrics(settings: Settings, processes: int) -> Iterator[None]:
     from dossier.core.metrics_port import (
         MULTIPROC_ENV,
         SUPERVISOR_ENV,
-        reset_multiprocess_dir,
         serve_workers_metrics,
+        use_samples_dir,
     )
 
-    own = None
-    directory = os.environ.get(MULTIPROC_ENV)
-    if directory:
-        reset_multiprocess_dir(directory)
-    else:
-        directory = own = tempfile.mkdtemp(prefix="dossier-prometheus-")
-        os.environ[MULTIPROC_ENV] = directory  # inherited by the workers uvicorn starts
+    own = use_samples_dir()
     server = None
     try:
         if settings.metrics_port is not None:

@@ -10,7 +10,6 @@ the request metrics, updated on every request, are plain numbers behind a collec
 from __future__ import annotations
 
 import math
-import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -36,10 +35,7 @@ from prometheus_client.utils import floatToGoString
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-
+from dossier.core.metrics_port import multiprocess_dir
 
 REQUESTS_NAME = "dossier_http_requests_total"
 REQUESTS_HELP = "HTTP requests answered, by method, route template and status."
