@@ -22,7 +22,11 @@ from tests.jobs.conftest import FAST, wait_for_job
 
 @pytest.fixture
 async def worker_app(make_settings: Callable[..., Settings]) -> AsyncIterator[FastAPI]:
-    settings = make_settings(**FAST, worker_concurrency=2, job_cpu_processes=1)
+    # A lease far longer than any run here: FAST's 2 s lease can run out on a loaded machine
+    # while the first extraction starts the process pool, and the reaper's (correct) retry
+    # then ran a permanently failing job twice (CI, PostgreSQL pass).
+    fast = FAST | {"job_lease_seconds": 60.0}
+    settings = make_settings(**fast, worker_concurrency=2, job_cpu_processes=1)
     application = create_app(settings, configure_logs=False)
     async with LifespanManager(application):
         yield application
