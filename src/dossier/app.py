@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 from collections.abc import AsyncIterator
@@ -77,29 +78,44 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`.
 def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Each resource's clean-up is registered as soon as it exists, so a start-up that fails
+        # half-way (a busy metrics port, a worker that cannot start) still undoes what it did:
+        # the process-wide tracing instrumentation above all. Clean-ups run in reverse order.
+        async with contextlib.AsyncExitStack() as cleanup:
+            cleanup.callback(logger.info, "shutdown")
+            await _start(app, cleanup)
+            yield
+
+    async def _start(app: FastAPI, cleanup: contextlib.AsyncExitStack) -> None:
+        if tracer_provider is not None:
+            cleanup.callback(tracer_provider.shutdown)  # flushes the spans still queued
         database = create_database(settings)
+        cleanup.push_async_callback(database.dispose)
         instrument_pool(database.engine)
         redis = create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
-        uninstrument_clients = None
+        if redis is not None:
+            cleanup.push_async_callback(redis.aclose)
         if tracer_provider is not None:
             from dossier.core.tracing import instrument_clients
 
-            uninstrument_clients = instrument_clients(tracer_provider, database.engine, redis)
-        metrics_server = None
+            cleanup.callback(instrument_clients(tracer_provider, database.engine, redis))
         # With several processes the supervising one serves the port (core/metrics_port.py).
         port = None if supervisor_serves_port() else settings.metrics_port
         if settings.metrics_enabled and port is not None:
             from prometheus_client import start_http_server
 
             metrics_server, _thread = start_http_server(port, settings.host)
+            cleanup.callback(metrics_server.shutdown)
         cache = AppCache(
             redis_url=settings.redis_url,
             prefix=settings.redis_key_prefix,
             timeout=settings.redis_timeout_seconds,
         )
+        cleanup.push_async_callback(cache.close)
         app.state.database = database
         app.state.redis = redis
         app.state.storage = create_storage(settings)
+        cleanup.push_async_callback(app.state.storage.close)
         await asyncio.to_thread(sweep_temporary_files, settings)
         # The one rate limiter of the code base (memory, or Redis when configured).
         limiter = RateLimiter(
@@ -108,6 +124,7 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             enabled=settings.rate_limit_enabled,
             timeout=settings.redis_timeout_seconds,
         )
+        cleanup.push_async_callback(limiter.close)
         app.state.rate_limiter = limiter
         app.state.auth = create_auth_runtime(
             settings, codec=app.state.token_codec, redis=redis, limiter=limiter, cache=cache
@@ -128,27 +145,10 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
                 database=database, settings=settings, concurrency=settings.worker_concurrency
             )
             await worker.start()
+            cleanup.push_async_callback(worker.stop)
         app.state.worker = worker
         if settings.gc_tuning:
             tune_garbage_collector()
-        try:
-            yield
-        finally:
-            if worker is not None:
-                await worker.stop()
-            if metrics_server is not None:
-                metrics_server.shutdown()
-            await cache.close()
-            if uninstrument_clients is not None:
-                uninstrument_clients()
-            if tracer_provider is not None:
-                tracer_provider.shutdown()  # flushes the spans still queued
-            await limiter.close()
-            if redis is not None:
-                await redis.aclose()
-            await app.state.storage.close()
-            await database.dispose()
-            logger.info("shutdown")
 
     return lifespan
 

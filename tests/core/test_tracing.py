@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import Callable
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -78,3 +80,35 @@ async def test_each_app_traces_its_own_engine_after_an_earlier_app_shut_down(
         assert response.status_code == 200
         spans = exporter.get_finished_spans()
         assert any(span.attributes and "db.statement" in span.attributes for span in spans)
+
+
+async def test_a_failed_start_up_undoes_what_it_had_set_up(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # The metrics port is taken, so start-up fails after the engine, Redis client and the
+    # process-wide instrumentation exist: each must be undone, or every later engine of the
+    # process reports its SQL to this app's shut-down provider.
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = make_settings(
+            otel_enabled=True, otel_exporter="console", metrics_port=port, host="127.0.0.1"
+        )
+        app = create_app(settings, configure_logs=False)
+        with pytest.raises(OSError, match="in use"):
+            async with LifespanManager(app):
+                pass
+    assert not SQLAlchemyInstrumentor().is_instrumented_by_opentelemetry
+    assert not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry
+    response, exporter = await _traced_probe(
+        make_settings(otel_enabled=True, otel_exporter="console"), io.StringIO()
+    )
+    assert response.status_code == 200
+    assert any(
+        span.attributes and "db.statement" in span.attributes
+        for span in exporter.get_finished_spans()
+    )
