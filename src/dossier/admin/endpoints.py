@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from dossier.admin import service
 from dossier.admin.dependencies import CacheDep
 from dossier.admin.schemas import AdminStats
 from dossier.auth.dependencies import ModeratorPrincipal
 from dossier.core.openapi import problem_responses
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = Router(prefix="/api/v1/admin", tags=["admin"])
 
 
 @router.get(

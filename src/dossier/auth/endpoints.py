@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi import Body, Depends, Request, Response, status
 
 from dossier.auth import service
 from dossier.auth.cookies import REFRESH_COOKIE, check_csrf, clear_session_cookies, token_response
@@ -19,10 +19,11 @@ from dossier.auth.errors import InvalidRefreshToken
 from dossier.auth.runtime import AuthRuntime
 from dossier.auth.schemas import RefreshRequest, TokenResponse
 from dossier.core.openapi import problem_responses
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.users.schemas import UserCreate, UserRead
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = Router(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _presented_refresh_token(

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi import BackgroundTasks, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from dossier.auth.dependencies import CurrentPrincipal
@@ -24,6 +24,7 @@ from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
 from dossier.core.ranges import UnsatisfiableRange, content_disposition, parse_range
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.documents import service
 from dossier.documents.dependencies import StorageDep
@@ -39,7 +40,7 @@ from dossier.documents.schemas import (
 )
 from dossier.documents.upload import receive_upload
 
-router = APIRouter(prefix="/api/v1/documents", tags=["documents"], route_class=IdempotentRoute)
+router = Router(prefix="/api/v1/documents", tags=["documents"], route_class=IdempotentRoute)
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {

@@ -3,17 +3,18 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from dossier.core.errors import problem_response
 from dossier.core.metrics import render_latest
 from dossier.core.openapi import problem_responses
+from dossier.core.routing import Router
 from dossier.health.schemas import Liveness, Readiness
 from dossier.health.service import check_readiness
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = Router(prefix="/health", tags=["health"])
 
 
 @router.get("/live", response_model=Liveness, summary="The process answers")
@@ -46,7 +47,7 @@ async def ready(request: Request) -> Response:
     )
 
 
-metrics_router = APIRouter(tags=["health"])
+metrics_router = Router(tags=["health"])
 
 
 @metrics_router.get("/metrics", include_in_schema=False)

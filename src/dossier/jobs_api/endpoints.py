@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from dossier.auth.dependencies import CurrentPrincipal, ModeratorPrincipal
@@ -19,13 +19,14 @@ from dossier.core.conditional import (
 )
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.jobs_api import service
 from dossier.jobs_api.dependencies import VisibleJob
 from dossier.jobs_api.schemas import JobRead, JobSort, JobStatusName
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = Router(prefix="/api/v1/jobs", tags=["jobs"])
+admin_router = Router(prefix="/api/v1/admin", tags=["admin"])
 
 StatusFilter = Annotated[JobStatusName | None, Query(description="Only jobs in this status.")]
 KindFilter = Annotated[

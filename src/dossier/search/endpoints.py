@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import Page, PageResult, page_response
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.search import service
 from dossier.search.schemas import SearchHitRead
 
-router = APIRouter(prefix="/api/v1/search", tags=["search"])
+router = Router(prefix="/api/v1/search", tags=["search"])
 
 
 @router.get(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.conditional import (
@@ -21,6 +21,7 @@ from dossier.core.conditional import (
 from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import OffsetPageParamsDep, Page, PageResult, page_response
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.models.task import Task
 from dossier.tasks import service
@@ -40,8 +41,8 @@ _READ = problem_responses(401, 404)
 _WRITE = problem_responses(401, 403, 404, 412, 428)
 _LIST = problem_responses(400, 401)
 
-router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=IdempotentRoute, deprecated=True)
-other_router = APIRouter(prefix="/api/v1", tags=["tasks"])
+router = Router(prefix=PREFIX, tags=["tasks"], route_class=IdempotentRoute, deprecated=True)
+other_router = Router(prefix="/api/v1", tags=["tasks"])
 
 
 def task_response(

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from dossier.auth.dependencies import CurrentPrincipal
 from dossier.core.conditional import (
@@ -18,6 +18,7 @@ from dossier.core.conditional import (
 from dossier.core.idempotency import IdempotentRoute
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import Page
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.models.task import Task
 from dossier.tasks import service
@@ -26,7 +27,7 @@ from dossier.tasks.endpoints import NOT_MODIFIED, task_page, task_response
 from dossier.tasks.schemas_v2 import Status, TaskCreateV2, TaskReadV2, TaskUpdateV2
 
 PREFIX = "/api/v2/tasks"
-router = APIRouter(prefix=PREFIX, tags=["tasks v2"], route_class=IdempotentRoute)
+router = Router(prefix=PREFIX, tags=["tasks v2"], route_class=IdempotentRoute)
 
 
 def _with_etag(response: Response, task: Task) -> TaskReadV2:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from dossier.auth.cookies import token_response
 from dossier.auth.dependencies import (
@@ -25,6 +25,7 @@ from dossier.core.conditional import (
 )
 from dossier.core.openapi import problem_responses
 from dossier.core.pagination import CursorCodecDep, Page, PageParamsDep, page_response
+from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.models.user import Role, User
 from dossier.users import service
@@ -37,7 +38,7 @@ from dossier.users.schemas import (
     UserSort,
 )
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = Router(prefix="/api/v1/users", tags=["users"])
 
 
 def _user_response(response: Response, user: User) -> UserRead:
