@@ -105,7 +105,8 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             from prometheus_client import start_http_server
 
             metrics_server, _thread = start_http_server(port, settings.host)
-            cleanup.callback(metrics_server.shutdown)
+            cleanup.callback(metrics_server.server_close)  # the listening socket, after:
+            cleanup.callback(metrics_server.shutdown)  # the serving thread
         cache = AppCache(
             redis_url=settings.redis_url,
             prefix=settings.redis_key_prefix,
@@ -144,8 +145,8 @@ def _lifespan(settings: Settings, tracer_provider: Any = None):  # type: ignore[
             worker = Worker(
                 database=database, settings=settings, concurrency=settings.worker_concurrency
             )
+            cleanup.push_async_callback(worker.stop)  # also undoes a start that failed half-way
             await worker.start()
-            cleanup.push_async_callback(worker.stop)
         app.state.worker = worker
         if settings.gc_tuning:
             tune_garbage_collector()

@@ -113,8 +113,14 @@ async def test_one_process_serves_the_metrics_port_itself(
             scraped = await scraper.get(f"http://127.0.0.1:{metrics_port}/")
         assert scraped.status_code == 200
         assert "dossier_http_requests_total" in scraped.text
-        with pytest.raises(httpx.TransportError):  # closed at shutdown
+        with pytest.raises(httpx.ConnectError):  # the listening socket is closed at shutdown
             await scraper.get(f"http://127.0.0.1:{metrics_port}/")
+    with socket.socket() as again:
+        # As a server binds (the scrape's closed connection may linger in TIME_WAIT): this
+        # fails only while something still listens on the port.
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", metrics_port))
+        again.listen()
 
 
 def _free_port() -> int:
