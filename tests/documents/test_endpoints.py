@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import func, select, update
 
 from dossier.app import create_app
 from dossier.config import Settings
+from dossier.core.clock import utcnow
+from dossier.db.engine import Database
+from dossier.documents.service import INGEST_KIND
+from dossier.models.job import Job
 from dossier.models.user import User
 from tests.conftest import client_for
 from tests.documents import files
@@ -200,16 +206,28 @@ async def test_json_body_is_415(client: httpx.AsyncClient, app: FastAPI, owner: 
     assert_problem(response, 415, "multipart_required")
 
 
-async def test_anonymous_requests_are_401(client: httpx.AsyncClient) -> None:
+async def test_anonymous_requests_are_401(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User
+) -> None:
+    # An existing document: the 401 must come before any lookup, not from a missing row.
+    url = (await upload(owner, b"not for strangers", "a.txt")).headers["location"]
     for method, path in [
         ("POST", "/api/v1/documents"),
         ("GET", "/api/v1/documents"),
-        ("GET", "/api/v1/documents/00000000-0000-0000-0000-000000000001"),
+        ("GET", url),
+        ("DELETE", url),
+        ("GET", f"{url}/content"),
+        ("GET", f"{url}/text"),
+        ("POST", f"{url}/ingest"),
         ("GET", "/api/v1/search?q=x"),
     ]:
         response = await client.request(method, path)
-        assert_problem(response, 401)
+        assert_problem(response, 401, "not_authenticated")
         assert response.headers["www-authenticate"].startswith("Bearer")
+    # Nothing above touched the document: not deleted, no ingestion enqueued.
+    document = await client.get(url, headers=auth_headers(app, owner))
+    assert document.status_code == 200
+    assert document.json()["latest_job_id"] is None
 
 
 async def test_get_has_etag_and_304(
@@ -241,9 +259,18 @@ async def test_others_documents_are_404_moderators_see_them(
     assert_problem(await client.delete(url, headers=auth_headers(app, moderator)), 403)
 
 
-async def test_bad_ids_are_422(client: httpx.AsyncClient, app: FastAPI, owner: User) -> None:
-    response = await client.get("/api/v1/documents/not-a-uuid", headers=auth_headers(app, owner))
-    assert_problem(response, 422)
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("GET", ""), ("DELETE", ""), ("GET", "/content"), ("GET", "/text"), ("POST", "/ingest")],
+)
+async def test_bad_ids_are_422(
+    client: httpx.AsyncClient, app: FastAPI, owner: User, method: str, suffix: str
+) -> None:
+    response = await client.request(
+        method, f"/api/v1/documents/not-a-uuid{suffix}", headers=auth_headers(app, owner)
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    assert [error["loc"] for error in body["errors"]] == [["path", "document_id"]]
 
 
 async def test_list_filters_and_pages(
@@ -287,9 +314,14 @@ async def test_list_filters_and_pages(
     oldest = (await client.get("/api/v1/documents?sort=created_at&limit=1", headers=headers)).json()
     assert oldest["items"][0]["id"] == ids[0]
 
-    tampered = first["next_cursor"][:-2] + ("AA" if first["next_cursor"][-2:] != "AA" else "BB")
+    # The first character is all signature bits, so changing it always changes the token
+    # (the last ones may be padding bits that decoding ignores).
+    token = first["next_cursor"]
+    tampered = ("A" if token[0] != "A" else "B") + token[1:]
     assert_problem(
-        await client.get("/api/v1/documents", params={"cursor": tampered}, headers=headers), 400
+        await client.get("/api/v1/documents", params={"cursor": tampered}, headers=headers),
+        400,
+        "invalid_cursor",
     )
     other_filter = await client.get(
         "/api/v1/documents", params={"cursor": first["next_cursor"], "type": "pdf"},
@@ -299,7 +331,7 @@ async def test_list_filters_and_pages(
     both = await client.get(
         "/api/v1/documents", params={"cursor": first["next_cursor"], "page": 2}, headers=headers
     )
-    assert_problem(both, 400)
+    assert_problem(both, 400, "conflicting_pagination")
 
     by_type = (await client.get("/api/v1/documents?type=pdf&page=1", headers=headers)).json()
     assert by_type["total"] == 1
@@ -312,7 +344,11 @@ async def test_list_filters_and_pages(
     assert wild["items"] == []  # % is a literal, not a wildcard
 
     for query in ("limit=0", "limit=101", "page=0", "status=bogus", "type=exe", "sort=size"):
-        assert_problem(await client.get(f"/api/v1/documents?{query}", headers=headers), 422)
+        assert_problem(
+            await client.get(f"/api/v1/documents?{query}", headers=headers),
+            422,
+            "validation_failed",
+        )
 
 
 async def test_content_download_with_ranges(
@@ -422,7 +458,10 @@ async def test_upload_is_idempotent_with_a_key(
     other_body = await client.post(
         "/api/v1/documents", headers=headers, content=body.replace(b"idempotent", b"different")
     )
-    assert_problem(other_body, 422)
+    assert_problem(other_body, 422, "idempotency_key_reused")
+    assert "idempotent-replayed" not in other_body.headers
+    listed = (await client.get("/api/v1/documents?page=1", headers=auth_headers(app, owner))).json()
+    assert listed["total"] == 1
 
 
 async def test_delete_honours_if_match(
@@ -432,10 +471,83 @@ async def test_delete_honours_if_match(
     url = created.headers["location"]
     headers = auth_headers(app, owner)
     stale = await client.delete(url, headers={**headers, "If-Match": '"stale"'})
-    body = assert_problem(stale, 412)
+    body = assert_problem(stale, 412, "precondition_failed")
     assert body["current_etag"] == created.headers["etag"]
     fresh = await client.delete(url, headers={**headers, "If-Match": created.headers["etag"]})
     assert fresh.status_code == 204
+
+
+async def test_delete_needs_if_match_when_the_setting_requires_it(
+    make_settings: Callable[..., Settings], owner: User
+) -> None:
+    async with client_for(make_settings(require_if_match=True)) as (app, client):
+        headers = auth_headers(app, owner)
+        created = await client.post(
+            "/api/v1/documents",
+            headers=headers,
+            files={"file": ("d.txt", b"keep me", "text/plain")},
+        )
+        url = created.headers["location"]
+        assert_problem(await client.delete(url, headers=headers), 428, "precondition_required")
+        assert (await client.get(url, headers=headers)).status_code == 200
+        stale = await client.delete(url, headers={**headers, "If-Match": '"stale"'})
+        assert_problem(stale, 412, "precondition_failed")
+        fresh = await client.delete(url, headers={**headers, "If-Match": created.headers["etag"]})
+        assert fresh.status_code == 204
+
+
+async def test_ingest_is_idempotent_with_a_key(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, owner: User, database: Database
+) -> None:
+    first_document = (await upload(owner, b"the first document", "a.txt")).json()
+    second_document = (await upload(owner, b"the second document", "b.txt")).json()
+    plain = auth_headers(app, owner)
+    headers = {**plain, "Idempotency-Key": "ingest-1"}
+    url = f"/api/v1/documents/{first_document['id']}/ingest"
+
+    first = await client.post(url, headers=headers)
+    assert first.status_code == 202, first.text
+    assert "idempotent-replayed" not in first.headers
+    job_id = first.json()["job_id"]
+    assert first.headers["location"] == f"/api/v1/jobs/{job_id}"
+    # The job ends, so a request that ran again would enqueue a second job, not reuse this one.
+    async with database.writer_sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Job)
+            .where(Job.id == uuid.UUID(job_id))
+            .values(status="succeeded", finished_at=utcnow())
+        )
+
+    again = await client.post(url, headers=headers)
+    assert again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert await _ingest_jobs(database) == 1
+
+    # The same key on another document's path is another request.
+    reused = await client.post(f"/api/v1/documents/{second_document['id']}/ingest", headers=headers)
+    assert_problem(reused, 422, "idempotency_key_reused")
+    assert "idempotent-replayed" not in reused.headers
+    untouched = await client.get(f"/api/v1/documents/{second_document['id']}", headers=plain)
+    assert untouched.json()["latest_job_id"] is None
+    assert await _ingest_jobs(database) == 1
+
+    # Without the key the request runs for real: the replay above was not the job dedupe.
+    fresh = await client.post(url, headers=plain)
+    assert fresh.status_code == 202
+    assert "idempotent-replayed" not in fresh.headers
+    assert fresh.json()["job_id"] != job_id
+    assert await _ingest_jobs(database) == 2
+
+
+async def _ingest_jobs(database: Database) -> int:
+    async with database.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == INGEST_KIND)
+        )
+    return int(count or 0)
 
 
 def test_stale_staging_files_are_swept(settings: Settings) -> None:

@@ -9,10 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
 from dossier.core.clock import utcnow
+from dossier.core.pagination import CursorCodec
 from dossier.db.engine import Database
 from dossier.jobs import enqueue
 from dossier.models.job import Job
@@ -277,6 +279,51 @@ async def test_cancel_queued_running_and_finished(
     )
 
 
+async def test_cancel_by_someone_who_may_not_change_the_job(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    """Owners and admins may cancel; moderators read every job but change only their own (403);
+    other users do not see the job at all (404)."""
+    owner = await create_user(database)
+    stranger = await create_user(database)
+    moderator = await create_user(database, role=Role.MODERATOR)
+    admin = await create_user(database, role=Role.ADMIN)
+    job = await _job(database, owner)
+    url = f"/api/v1/jobs/{job.id}/cancel"
+
+    assert_problem(
+        await client.post(url, headers=auth_headers(app, stranger)), 404, "job_not_found"
+    )
+    assert_problem(await client.post(url, headers=auth_headers(app, moderator)), 403, "forbidden")
+    unchanged = await client.get(f"/api/v1/jobs/{job.id}", headers=auth_headers(app, owner))
+    assert unchanged.json()["status"] == "queued"
+    assert unchanged.json()["cancel_requested"] is False
+
+    # A moderator's own job is theirs to cancel; an admin cancels anyone's.
+    own = await _job(database, moderator)
+    mine = await client.post(f"/api/v1/jobs/{own.id}/cancel", headers=auth_headers(app, moderator))
+    assert mine.status_code == 200
+    assert mine.json()["status"] == "cancelled"
+    by_admin = await client.post(url, headers=auth_headers(app, admin))
+    assert by_admin.status_code == 200
+    assert by_admin.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("GET", ""), ("GET", "/events"), ("POST", "/retry"), ("POST", "/cancel")],
+)
+async def test_malformed_job_ids_are_422(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, method: str, suffix: str
+) -> None:
+    admin = await create_user(database, role=Role.ADMIN)
+    response = await client.request(
+        method, f"/api/v1/jobs/not-a-uuid{suffix}", headers=auth_headers(app, admin)
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    assert [error["loc"] for error in body["errors"]] == [["path", "job_id"]]
+
+
 def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
     events = []
     for block in text.split("\n\n"):
@@ -376,3 +423,52 @@ async def test_admin_list_is_for_moderators_with_dead_letters_first(
     assert seen == [str(old_dead.id), *(str(j.id) for j in newer), str(system.id)]
     dead_only = await client.get("/api/v1/admin/jobs?status=dead", headers=headers)
     assert [i["id"] for i in dead_only.json()["items"]] == [str(old_dead.id)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "limit=many", "page=0", "status=sleeping", "kind=", "cursor="],
+)
+async def test_admin_list_validates_its_query(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, query: str
+) -> None:
+    moderator = await create_user(database, role=Role.MODERATOR)
+    response = await client.get(f"/api/v1/admin/jobs?{query}", headers=auth_headers(app, moderator))
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"][0]["loc"][0] == "query"
+
+
+async def test_admin_list_refuses_bad_cursors(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    user = await create_user(database)
+    moderator = await create_user(database, role=Role.MODERATOR)
+    now = utcnow()
+    for i in range(3):
+        await _job(database, user, created_at=now - timedelta(seconds=i))
+        await _job(database, moderator, created_at=now - timedelta(seconds=i))
+    headers = auth_headers(app, moderator)
+    url = "/api/v1/admin/jobs"
+
+    async def next_cursor(path: str) -> str:
+        token: str | None = (await client.get(path, headers=headers)).json()["next_cursor"]
+        assert token
+        return token
+
+    token = await next_cursor(f"{url}?limit=1")
+    assert (await client.get(url, params={"cursor": token}, headers=headers)).status_code == 200
+    tampered = ("A" if token[0] != "A" else "B") + token[1:]
+    # Cursors of other listings: the admin list with another filter, the caller's own jobs.
+    other_filter = await next_cursor(f"{url}?limit=1&status=queued")
+    from_my_jobs = await next_cursor("/api/v1/jobs?limit=1")
+    for cursor in (tampered, "not-a-cursor", other_filter, from_my_jobs):
+        response = await client.get(url, params={"cursor": cursor}, headers=headers)
+        assert_problem(response, 400, "invalid_cursor")
+    # Signed by the app but with a position that is not one: still a 400, never a 500.
+    codec = CursorCodec(app.state.settings.signing_secret)
+    for field, value in (("k", "yesterday"), ("i", "not-a-uuid"), ("r", "dead")):
+        forged = codec.encode({**codec.decode(token), field: value})
+        response = await client.get(url, params={"cursor": forged}, headers=headers)
+        assert_problem(response, 400, "invalid_cursor")
+    both = await client.get(url, params={"cursor": token, "page": 1}, headers=headers)
+    assert_problem(both, 400, "conflicting_pagination")

@@ -87,15 +87,63 @@ async def test_pagination(
 ) -> None:
     for index in range(5):
         await _ingested(upload, ingest, owner, f"narwhal number {index}", f"{index}.txt")
-    first = (await _search(client, app, owner, q="narwhal", limit=2)).json()
+    first_response = await _search(client, app, owner, q="narwhal", limit=2)
+    first = first_response.json()
     second = (await _search(client, app, owner, q="narwhal", limit=2, page=2)).json()
-    third = (await _search(client, app, owner, q="narwhal", limit=2, page=3)).json()
+    third_response = await _search(client, app, owner, q="narwhal", limit=2, page=3)
+    third = third_response.json()
     assert first["total"] == 5
+    assert (first["page"], first["next_cursor"]) == (1, None)
     assert (len(first["items"]), len(second["items"]), len(third["items"])) == (2, 2, 1)
     seen = [hit["document_id"] for page in (first, second, third) for hit in page["items"]]
     assert len(set(seen)) == 5
-    for params in ({"limit": 0}, {"limit": 101}, {"page": 0}):
-        assert_problem(await _search(client, app, owner, q="narwhal", **params), 422)
+    # The last page has no next link.
+    assert "link" not in third_response.headers
+    for params in ({"limit": 0}, {"limit": 101}, {"page": 0}, {"page": 1001}):
+        assert_problem(
+            await _search(client, app, owner, q="narwhal", **params), 422, "validation_failed"
+        )
+
+
+async def test_link_header_points_to_the_next_page(
+    client: httpx.AsyncClient, app: FastAPI, upload: Upload, ingest: Ingest, owner: User
+) -> None:
+    for index in range(3):
+        await _ingested(upload, ingest, owner, f"quokka number {index}", f"{index}.txt")
+    headers = auth_headers(app, owner)
+
+    first = await _search(client, app, owner, q="quokka", limit=2)
+    assert first.status_code == 200
+    target, relation = _next_link(first)
+    assert relation == 'rel="next"'
+    url = httpx.URL(target)
+    assert url.path == "/api/v1/search"
+    assert dict(url.params) == {"q": "quokka", "limit": "2", "page": "2"}
+    # Following it gives the rest, and that last page links nowhere.
+    second = await client.get(target, headers=headers)
+    assert second.status_code == 200
+    assert second.json()["page"] == 2
+    assert len(second.json()["items"]) == 1
+    seen = {hit["document_id"] for page in (first, second) for hit in page.json()["items"]}
+    assert len(seen) == 3
+    assert "link" not in second.headers
+
+    # One page holds everything: no link; a page past the end: none either.
+    assert "link" not in (await _search(client, app, owner, q="quokka", limit=3)).headers
+    beyond = await _search(client, app, owner, q="quokka", limit=2, page=5)
+    assert beyond.json()["items"] == []
+    assert "link" not in beyond.headers
+    assert "link" not in (await _search(client, app, owner, q="zeppelin")).headers
+
+
+def _next_link(response: httpx.Response) -> tuple[str, str]:
+    """The one ``Link`` header of ``response``, split into its target and parameter."""
+    links = response.headers.get_list("link")
+    assert len(links) == 1, links
+    target, _, relation = links[0].partition(";")
+    assert target.startswith("<"), links
+    assert target.endswith(">"), links
+    return target[1:-1], relation.strip()
 
 
 async def test_snippets_escape_html(

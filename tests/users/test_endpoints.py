@@ -488,6 +488,70 @@ async def test_me_has_an_etag_and_if_match_can_be_required(
         assert response.status_code == 200
 
 
+async def test_update_me_with_a_stale_if_match_is_412(
+    client: AsyncClient, app: FastAPI, database: Database
+) -> None:
+    user = await create_user(database, display_name="Before")
+    headers = auth_headers(app, user)
+    read = await client.get(ME, headers=headers)
+    old_etag = read.headers["etag"]
+    # Another client (another session of the same user) changes the account meanwhile.
+    changed = await client.patch(ME, json={"display_name": "Meanwhile"}, headers=headers)
+    assert changed.status_code == 200
+    current_etag = changed.headers["etag"]
+    assert current_etag != old_etag
+
+    stale = await client.patch(
+        ME, json={"display_name": "Lost update"}, headers={**headers, "If-Match": old_etag}
+    )
+    body = assert_problem(stale, 412, "precondition_failed")
+    assert body["current_etag"] == current_etag
+    assert (await client.get(ME, headers=headers)).json()["display_name"] == "Meanwhile"
+    fresh = await client.patch(
+        ME, json={"display_name": "After"}, headers={**headers, "If-Match": current_etag}
+    )
+    assert fresh.status_code == 200
+    assert fresh.json()["display_name"] == "After"
+
+
+async def test_admin_writes_need_if_match_when_the_setting_requires_it(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    admin = await create_user(database, role=Role.ADMIN)
+    user = await create_user(database, display_name="Unchanged")
+    async with client_for(make_settings(require_if_match=True)) as (app, http):
+        headers = auth_headers(app, admin)
+        url = f"{USERS}/{user.id}"
+        response = await http.patch(url, json={"display_name": "Changed"}, headers=headers)
+        assert_problem(response, 428, "precondition_required")
+        assert_problem(await http.delete(url, headers=headers), 428, "precondition_required")
+        read = await http.get(url, headers=headers)
+        assert read.status_code == 200
+        assert read.json()["display_name"] == "Unchanged"
+
+        etag = read.headers["etag"]
+        changed = await http.patch(
+            url, json={"display_name": "Changed"}, headers={**headers, "If-Match": etag}
+        )
+        assert changed.status_code == 200
+        deleted = await http.delete(url, headers={**headers, "If-Match": changed.headers["etag"]})
+        assert deleted.status_code == 204
+        assert_problem(await http.get(url, headers=headers), 404, "user_not_found")
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_malformed_user_ids_are_422(
+    client: AsyncClient, app: FastAPI, database: Database, method: str
+) -> None:
+    admin = await create_user(database, role=Role.ADMIN)
+    body = {"display_name": "x"} if method == "PATCH" else None
+    response = await client.request(
+        method, f"{USERS}/not-a-uuid", json=body, headers=auth_headers(app, admin)
+    )
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [error["loc"] for error in problem["errors"]] == [["path", "user_id"]]
+
+
 async def test_two_users_racing_for_one_email_get_one_answer_each(
     client: AsyncClient, app: FastAPI, database: Database
 ) -> None:
