@@ -24,12 +24,15 @@ Headers = Callable[[User], dict[str, str]]
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
-async def _ids(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[str]:
-    response = await client.get("/api/v1/tasks", params={"limit": 100, **params}, headers=headers)
+async def _ids(
+    client: httpx.AsyncClient, headers: dict[str, str], path: str = "/api/v1/tasks", **params: Any
+) -> list[str]:
+    response = await client.get(path, params={"limit": 100, **params}, headers=headers)
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["items"]]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/tasks", "/api/v2/tasks"])
 async def test_list_shows_what_the_caller_may_see(
     client: httpx.AsyncClient,
     database: Database,
@@ -37,17 +40,20 @@ async def test_list_shows_what_the_caller_may_see(
     other: User,
     moderator: User,
     as_user: Headers,
+    path: str,
 ) -> None:
     mine = await insert_task(database, owner, title="mine")
     assigned = await insert_task(database, other, title="assigned", assignee_id=owner.id)
     theirs = await insert_task(database, other, title="theirs")
-    assert set(await _ids(client, as_user(owner))) == {str(mine.id), str(assigned.id)}
-    assert set(await _ids(client, as_user(other))) == {str(assigned.id), str(theirs.id)}
-    assert set(await _ids(client, as_user(moderator))) == {
+    assert set(await _ids(client, as_user(owner), path)) == {str(mine.id), str(assigned.id)}
+    assert set(await _ids(client, as_user(other), path)) == {str(assigned.id), str(theirs.id)}
+    assert set(await _ids(client, as_user(moderator), path)) == {
         str(mine.id),
         str(assigned.id),
         str(theirs.id),
     }
+    paged = await client.get(path, params={"page": 1, "limit": 100}, headers=as_user(owner))
+    assert paged.json()["total"] == 2
 
 
 async def test_filters(
