@@ -106,11 +106,43 @@ def install_openapi(app: FastAPI) -> None:
                 responses.setdefault(
                     "500", {"description": "Internal Server Error", "content": _problem_ref()}
                 )
+        _forms_send_no_null(schema)
         _add_links(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _forms_send_no_null(schema: dict[str, Any]) -> None:
+    """An optional form field is left out, never sent as null: a form has no null (``null``
+    arrives as the four-letter string). Pydantic describes ``str | None`` fields as
+    ``anyOf: [..., {"type": "null"}]``; for form bodies the null branch goes, so generated
+    clients and fuzzers send the field's own type or nothing."""
+    components = schema.get("components", {}).get("schemas", {})
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            content = (
+                operation.get("requestBody", {}).get("content", {})
+                if isinstance(operation, dict)
+                else {}
+            )
+            for media_type in _FORM_TYPES:
+                reference = content.get(media_type, {}).get("schema", {}).get("$ref", "")
+                body = components.get(reference.rsplit("/", 1)[-1]) if reference else None
+                for field in (body or {}).get("properties", {}).values():
+                    branches = field.get("anyOf")
+                    if not branches or {"type": "null"} not in branches:
+                        continue
+                    rest = [branch for branch in branches if branch != {"type": "null"}]
+                    del field["anyOf"]
+                    if len(rest) == 1:
+                        field.update(rest[0])
+                    else:
+                        field["anyOf"] = rest
 
 
 def _add_links(schema: dict[str, Any]) -> None:
