@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _async_url(url: str) -> str:
-    return Settings(_env_file=None, database_url=url).sqlalchemy_url  # type: ignore[call-arg]
+    return Settings(_env_file=None, database_url=url).sqlalchemy_url
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +106,7 @@ def _settings_for(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "redis_timeout_seconds": 15.0,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ async def postgres_generic_plan(session: Any, statement: Any) -> str:
     can serve the statement at all. Call inside a transaction (the settings are local)."""
     from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
-    compiled = statement.compile(dialect=dialect())
+    compiled = statement.compile(dialect=dialect())  # type: ignore[no-untyped-call]
     names = compiled.positiontup or []
     values = ", ".join(_literal(compiled.params[name]) for name in names)
     connection = await session.connection()

@@ -53,7 +53,7 @@ def test_lists_accept_comma_separated_or_json_environment_values(
 ) -> None:
     monkeypatch.setenv("DOSSIER_CORS_ORIGINS", raw)
 
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
 
 

@@ -13,7 +13,7 @@ async def test_well_formed_request_id_is_echoed(client: httpx.AsyncClient) -> No
     "bad", ["", "has space", "x" * 200, "<script>", "-leading-dash", "ünïcode"]
 )
 async def test_malformed_request_id_is_replaced(client: httpx.AsyncClient, bad: str) -> None:
-    response = await client.get("/health/live", headers={"X-Request-ID": bad.encode()})
+    response = await client.get("/health/live", headers={b"X-Request-ID": bad.encode()})
     generated = response.headers["x-request-id"]
     assert generated != bad
     assert len(generated) == 32

@@ -24,7 +24,7 @@ PUBLIC_PATH_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/static", "/metrics
 
 
 def _calls(dependant: Dependant) -> set[object]:
-    found = {dependant.call} if dependant.call is not None else set()
+    found: set[object] = {dependant.call} if dependant.call is not None else set()
     for sub in dependant.dependencies:
         found |= _calls(sub)
     return found

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from sqlalchemy import delete
 
 from dossier.app import create_app
@@ -76,14 +78,13 @@ def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     @schema.auth(refresh_interval=None)  # no cache: a new admin and token per case
     class AdminBearer:
-        def get(self, case: schemathesis.Case, context: Any) -> str:
+        def get(self, case: schemathesis.Case[Any], context: Any) -> str:
             return new_admin_token()
 
-        def set(self, case: schemathesis.Case, data: str, context: Any) -> None:
-            case.headers = case.headers or {}
+        def set(self, case: schemathesis.Case[Any], data: str, context: Any) -> None:
             case.headers["Authorization"] = f"Bearer {data}"
 
-    schema.forget_users = lambda: asyncio.run(_delete_users(settings))
+    schema.forget_users = lambda: asyncio.run(_delete_users(settings))  # type: ignore[attr-defined]
     return schema
 
 
@@ -105,21 +106,24 @@ def test_every_operation_conforms(api: Any, mode: GenerationMode) -> None:
 
     statuses: dict[str, list[int]] = {}
 
-    def record(ctx: Any, response: Any, case: schemathesis.Case) -> None:
+    def record(ctx: Any, response: Any, case: schemathesis.Case[Any]) -> bool | None:
         statuses.setdefault(case.operation.label, []).append(response.status_code)
+        return None
 
-    extra = [record, *([schema_and_validation_agree] if mode is GenerationMode.POSITIVE else [])]
+    extra: list[Callable[[Any, Any, schemathesis.Case[Any]], bool | None]] = [record]
+    if mode is GenerationMode.POSITIVE:
+        extra.append(schema_and_validation_agree)
     operations = [result.ok() for result in api.get_all_operations()]
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not _takes_input(operation.definition.raw):
             continue
 
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @FUZZ_SETTINGS
-        def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(additional_checks=extra)
-
-        check()
+        excluded = (
+            [negative_data_rejection]
+            if mode is GenerationMode.NEGATIVE and _has_free_text_array_query(operation)
+            else []
+        )
+        _fuzz(operation, mode, extra, excluded)
 
     called = {operation.label for operation in operations} - set(statuses)
     assert mode is GenerationMode.NEGATIVE or not called, f"never called: {sorted(called)}"
@@ -135,13 +139,40 @@ def test_every_operation_conforms(api: Any, mode: GenerationMode) -> None:
     assert not locked_out, f"only 401 with a valid token: {locked_out}"
 
 
-def schema_and_validation_agree(ctx: Any, response: Any, case: schemathesis.Case) -> None:
+def schema_and_validation_agree(
+    ctx: Any, response: Any, case: schemathesis.Case[Any]
+) -> bool | None:
     """A request generated from the published schema must pass request validation."""
     if response.status_code == 422:
         body = response.json()
         assert body.get("code") != "validation_failed", (
             f"schema-valid request refused by validation: {body.get('errors')}"
         )
+    return None
+
+
+def _fuzz(operation: Any, mode: GenerationMode, extra: list[Any], excluded: list[Any]) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @FUZZ_SETTINGS
+    def check(case: schemathesis.Case[Any]) -> None:
+        case.call_and_validate(additional_checks=extra, excluded_checks=excluded)
+
+    check()
+
+
+def _has_free_text_array_query(operation: Any) -> bool:
+    """A repeatable query parameter of unconstrained strings (``tag`` on the task lists): any
+    query string is valid for it, so a "schema-violating" value the fuzzer makes (a number, an
+    object) is a valid string once serialised, and a 200 is right (seen on 2026-12-01)."""
+    for parameter in operation.definition.raw.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        branches = parameter.get("schema", {}).get("anyOf", [parameter.get("schema", {})])
+        for branch in branches:
+            items = branch.get("items", {})
+            if branch.get("type") == "array" and items == {"type": "string"}:
+                return True
+    return False
 
 
 def _takes_input(operation: dict[str, Any]) -> bool:
@@ -163,7 +194,7 @@ def test_stateful_workflows_conform(api: Any) -> None:
     calls: list[tuple[str, int]] = []
 
     class Workflow(api.as_state_machine()):  # type: ignore[misc]
-        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+        def after_call(self, response: Any, case: schemathesis.Case[Any]) -> None:
             calls.append((f"{case.method.upper()} {case.path}", response.status_code))
             super().after_call(response, case)
 

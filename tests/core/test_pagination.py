@@ -95,7 +95,7 @@ async def _users(database: Database, count: int, **fields: Any) -> list[User]:
 
 
 def _next_url(response: httpx.Response) -> str | None:
-    link = response.headers.get("link")
+    link: str | None = response.headers.get("link")
     if link is None:
         return None
     assert link.endswith('>; rel="next"')

@@ -70,4 +70,4 @@ async def test_redis_keys_do_not_reveal_identifiers() -> None:
 
 def test_bad_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="rate limit"):
-        Settings(_env_file=None, rate_limit_login_account="lots")  # type: ignore[call-arg]
+        Settings(_env_file=None, rate_limit_login_account="lots")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, WebSocket
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.types import Scope
+from starlette.types import Message, Scope
 
 from dossier.core.routing import Router, common_start
 
@@ -109,13 +109,16 @@ async def test_the_same_answers_as_a_plain_router(client: httpx.AsyncClient) -> 
 
 @pytest.mark.parametrize("router_class", [Router, APIRouter], ids=["Router", "APIRouter"])
 async def test_websocket_routes_still_match(router_class: type[APIRouter]) -> None:
-    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
-    sent: list[dict[str, Any]] = []
+    incoming: list[Message] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {"type": "websocket", "path": "/items/live", "raw_path": b"/items/live",
@@ -165,7 +168,7 @@ def test_every_app_router_is_one() -> None:
     from dossier.app import create_app
     from dossier.config import Settings
 
-    app = create_app(Settings(_env_file=None, secret_key="x" * 40), configure_logs=False)  # type: ignore[call-arg]
+    app = create_app(Settings(_env_file=None, secret_key="x" * 40), configure_logs=False)
     included = [route for route in app.router.routes if hasattr(route, "original_router")]
     assert included
     assert all(isinstance(route.original_router, Router) for route in included)

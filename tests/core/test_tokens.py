@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from dossier.core.security import tokens
 from dossier.core.security.tokens import AccessTokenCodec, InvalidToken, derive_key
 
 
@@ -21,7 +20,7 @@ def test_a_cached_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     assert codec.verify(token) == issued
     assert codec.verify(token) == issued  # from the cache now
     later = issued.expires_at + 1.0
-    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    monkeypatch.setattr("dossier.core.security.tokens.time.time", lambda: later)
     with pytest.raises(InvalidToken, match="Expired"):
         codec.verify(token)
 

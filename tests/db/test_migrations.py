@@ -55,7 +55,7 @@ async def test_migrations_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
     import asyncio
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'roundtrip.db'}"
-    settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path)
     await asyncio.to_thread(upgrade, settings)
     assert {table.name for table in Base.metadata.sorted_tables} <= await _table_names(url)
     await asyncio.to_thread(downgrade, settings, "base")
@@ -91,7 +91,7 @@ async def test_a_half_built_concurrent_index_is_rebuilt(tmp_path: Path) -> None:
 
     await run(str(admin_url.render_as_string(hide_password=False)), f'CREATE DATABASE "{name}"')
     try:
-        settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path)
         await asyncio.to_thread(upgrade, settings, "0005")
         await run(
             url,

@@ -16,7 +16,7 @@ async def _count_rollbacks(database: Database, monkeypatch: pytest.MonkeyPatch) 
     """Count rollbacks that reach the DBAPI adapter (the pool's reset goes through it)."""
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        adapter = type(raw.dbapi_connection)
+        adapter: Any = type(raw.dbapi_connection)
     calls: list[int] = []
     original: Callable[[Any], Any] = adapter.rollback
 
@@ -50,7 +50,7 @@ async def test_a_connection_left_in_a_transaction_is_rolled_back_on_return(
         await connection.execute(text("SELECT 1"))
         await connection.commit()  # SQLAlchemy sees no transaction from here on
         raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
+        driver: Any = raw.driver_connection
         # ...but the driver has one open (a transaction begun behind SQLAlchemy's back).
         await driver.execute("BEGIN IMMEDIATE")
         assert _driver_in_transaction(driver)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Executable, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dossier.config import Settings
@@ -71,7 +71,7 @@ async def test_a_flush_is_refused_and_nothing_is_written(database: Database) -> 
 async def test_a_statement_that_writes_is_refused(database: Database) -> None:
     async with database.writer_sessionmaker() as session, session.begin():
         session.add(_user("kept@example.com"))
-    writes = [
+    writes: list[Executable] = [
         update(User).values(display_name="changed"),
         text("UPDATE users SET display_name = 'changed'"),
         text("  delete FROM users"),

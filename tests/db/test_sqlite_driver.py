@@ -27,7 +27,7 @@ def hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
     return calls
@@ -70,7 +70,7 @@ async def test_results_match_sqlite3(database: Database) -> None:
         changed = await session.execute(
             update(User).where(User.email.like("%@example.com")).values(display_name="changed")
         )
-        assert changed.rowcount == 2
+        assert changed.rowcount == 2  # type: ignore[attr-defined]  # a CursorResult
         # RETURNING rows and their count (read through the connection: a Core result)
         connection = await session.connection()
         gone = await connection.execute(
@@ -107,6 +107,7 @@ async def test_a_closed_driver_connection_is_discarded(database: Database) -> No
     await _warm(database)
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
+        assert raw.driver_connection is not None
         await raw.driver_connection.close()  # as if the connection had been lost
         with pytest.raises(OperationalError) as failure:
             await connection.execute(text("SELECT 1"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -15,10 +16,12 @@ from tests.factories import auth_headers
 from tests.test_cli import run_cli
 
 
-async def _hits(client: httpx.AsyncClient, app: FastAPI, user: User, q: str) -> list[dict]:
+async def _hits(
+    client: httpx.AsyncClient, app: FastAPI, user: User, q: str
+) -> list[dict[str, Any]]:
     response = await client.get("/api/v1/search", params={"q": q}, headers=auth_headers(app, user))
     assert response.status_code == 200, response.text
-    items: list[dict] = response.json()["items"]
+    items: list[dict[str, Any]] = response.json()["items"]
     return items
 
 

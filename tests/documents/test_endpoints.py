@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -97,7 +98,9 @@ async def test_streamed_upload_over_the_limit_without_content_length(
     boundary = "bnd"
     sent = 0
 
-    async def body():  # chunked: no Content-Length for the middleware to check
+    async def body() -> AsyncIterator[
+        bytes
+    ]:  # chunked: no Content-Length for the middleware to check
         nonlocal sent
         yield (
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
@@ -172,7 +175,7 @@ async def test_duplicate_policy_allow(make_settings: Callable[..., Settings], ow
     ],
 )
 async def test_invalid_forms_are_422(
-    client: httpx.AsyncClient, app: FastAPI, owner: User, kwargs: dict, field: str
+    client: httpx.AsyncClient, app: FastAPI, owner: User, kwargs: dict[str, Any], field: str
 ) -> None:
     response = await client.post("/api/v1/documents", headers=auth_headers(app, owner), **kwargs)
     body = assert_problem(response, 422)

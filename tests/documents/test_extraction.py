@@ -11,6 +11,7 @@ from types import FrameType
 import pytest
 
 from dossier.documents.extraction import (
+    ExtractedText,
     ExtractionFailed,
     ExtractionLimits,
     _alarm_handler,
@@ -26,7 +27,9 @@ LIMITS = ExtractionLimits(
 )  # fmt: skip
 
 
-def _extract(tmp_path: Path, data: bytes, doc_type: str, limits: ExtractionLimits = LIMITS):
+def _extract(
+    tmp_path: Path, data: bytes, doc_type: str, limits: ExtractionLimits = LIMITS
+) -> ExtractedText:
     path = tmp_path / "file"
     path.write_bytes(data)
     return extract_text(str(path), doc_type, limits)

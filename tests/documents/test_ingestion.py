@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +24,11 @@ from tests.factories import auth_headers
 THIRD_PAGE = "The nightingale sang over the harbour of Valparaiso at dawn."
 
 
-async def _search(client: httpx.AsyncClient, app: FastAPI, user: User, q: str) -> dict:
+async def _search(client: httpx.AsyncClient, app: FastAPI, user: User, q: str) -> dict[str, Any]:
     response = await client.get("/api/v1/search", params={"q": q}, headers=auth_headers(app, user))
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def _chunk_count(database: Database, document_id: str) -> int:

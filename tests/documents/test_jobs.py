@@ -54,6 +54,7 @@ async def test_upload_with_ingest_true_runs_the_job(
     assert response.headers["location"] == f"/api/v1/jobs/{job_id}"
     job = await wait_for_job(database, uuid.UUID(job_id))
     assert job.status == "succeeded", job.last_error
+    assert job.result is not None
     assert job.result["chunks"] == 3
     assert job.progress == 100
     hits = (await http.get("/api/v1/search?q=capybara", headers=headers)).json()

@@ -67,7 +67,7 @@ async def test_completion_counts_only_while_the_lease_is_held(database: Database
     await add_job(database, kind="test.noop", payload={})
     [stale] = await _claim(database, "w1", limit=1)
     await _expire(database, stale.id)
-    settings = Settings(_env_file=None, job_backoff_base_seconds=0)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, job_backoff_base_seconds=0)
     assert await reap_expired(database, settings) == 1
     [fresh] = await _claim(database, "w2", limit=1)
     assert fresh.id == stale.id
@@ -94,7 +94,7 @@ async def test_reaper_requeues_or_buries_expired_leases(database: Database) -> N
     await _claim(database, "lost-worker", limit=2)
     await _expire(database, retry.id)
     await _expire(database, last.id)
-    settings = Settings(_env_file=None, job_backoff_base_seconds=0)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, job_backoff_base_seconds=0)
     assert await reap_expired(database, settings) == 2
     requeued = await wait_for_job(database, retry.id, lambda j: True)
     dead = await wait_for_job(database, last.id, lambda j: True)
@@ -139,9 +139,9 @@ async def test_retention_purges_only_old_finished_jobs(database: Database) -> No
         await session.execute(
             update(Job).where(Job.id == queued.id).values(created_at=utcnow() - timedelta(days=90))
         )
-    settings = Settings(_env_file=None, job_retention_days=14)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, job_retention_days=14)
     assert await purge_expired(database, settings) == 1
-    keep = Settings(_env_file=None, job_retention_days=0)  # type: ignore[call-arg]
+    keep = Settings(_env_file=None, job_retention_days=0)
     assert await purge_expired(database, keep) == 0
     counts = await refresh_queue_depth(database)
     assert counts["dead"] == 1

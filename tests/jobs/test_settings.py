@@ -11,4 +11,4 @@ def test_heartbeat_must_be_shorter_than_the_lease() -> None:
     from dossier.config import Settings
 
     with pytest.raises(ValidationError, match="HEARTBEAT"):
-        Settings(_env_file=None, job_lease_seconds=10, job_heartbeat_seconds=10)  # type: ignore[call-arg]
+        Settings(_env_file=None, job_lease_seconds=10, job_heartbeat_seconds=10)

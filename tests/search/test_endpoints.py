@@ -21,7 +21,9 @@ async def _ingested(upload: Upload, ingest: Ingest, user: User, text: str, name:
     return document_id
 
 
-async def _search(client: httpx.AsyncClient, app: FastAPI, user: User, **params: object):
+async def _search(
+    client: httpx.AsyncClient, app: FastAPI, user: User, **params: str | int
+) -> httpx.Response:
     return await client.get("/api/v1/search", params=params, headers=auth_headers(app, user))
 
 

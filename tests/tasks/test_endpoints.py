@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from dossier.config import Settings
 from dossier.db.engine import Database
 from dossier.models.user import User
 from tests.factories import auth_headers, create_user
@@ -276,12 +278,13 @@ async def test_conditional_get_and_writes(
     assert changed.status_code == 200
     new_etag = changed.headers["etag"]
     assert new_etag != etag
-    for method, kwargs in (
+    cases: tuple[tuple[str, dict[str, Any]], ...] = (
         ("PATCH", {"json": {"title": "lost"}}),
         ("PUT", {"json": {"title": "lost"}}),
         ("DELETE", {}),
         ("POST", {}),
-    ):
+    )
+    for method, kwargs in cases:
         path = f"{url}/complete" if method == "POST" else url
         stale = await client.request(
             method, path, headers={**as_user(owner), "If-Match": etag}, **kwargs
@@ -342,7 +345,7 @@ async def test_v1_routes_are_deprecated(
 
 
 async def test_sunset_date_is_a_setting(
-    make_settings: Callable[..., object], database: Database
+    make_settings: Callable[..., Settings], database: Database
 ) -> None:
     from datetime import date
 
@@ -352,7 +355,7 @@ async def test_sunset_date_is_a_setting(
 
     application: FastAPI = create_app(
         make_settings(api_v1_sunset=date(2030, 6, 1)), configure_logs=False
-    )  # type: ignore[arg-type]
+    )
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

@@ -399,7 +399,10 @@ async def test_filtered_sorted_lists_use_an_index(
         .limit(21)
     )
     sql = str(
-        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        statement.compile(
+            dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+            compile_kwargs={"literal_binds": True},
+        )
     )
     async with database.sessionmaker() as session:
         await session.execute(text("ANALYZE tasks"))

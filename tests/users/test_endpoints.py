@@ -245,7 +245,7 @@ async def test_list_filters_and_pages(
 
     # Keyset mode (the default): follow next_cursor through every user, sorted by email.
     seen: list[str] = []
-    params: dict[str, object] = {"limit": 4, "sort": "email"}
+    params: dict[str, str | int] = {"limit": 4, "sort": "email"}
     for _ in range(5):  # bounded
         keyset = (await client.get(USERS, params=params, headers=headers)).json()
         assert keyset["total"] is None
@@ -280,7 +280,7 @@ async def test_list_filters_and_pages(
     ],
 )
 async def test_list_validates_its_query(
-    client: AsyncClient, app: FastAPI, database: Database, params: dict[str, object]
+    client: AsyncClient, app: FastAPI, database: Database, params: dict[str, str | int]
 ) -> None:
     moderator = await create_user(database, role=Role.MODERATOR)
     response = await client.get(USERS, params=params, headers=auth_headers(app, moderator))
