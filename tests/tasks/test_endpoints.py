@@ -77,6 +77,8 @@ async def test_create_done_sets_completed_at(create_task: CreateTask, owner: Use
         {"title": "ok", "version": 7},
         {"title": "ok", "created_at": "2020-01-01T00:00:00Z"},
         {"title": "ok", "due_at": "2027-01-01T00:00:00"},
+        {"title": "ok", "due_at": 1798761600},  # Unix time: not the published RFC 3339 text
+        {"title": "ok", "due_at": "1798761600"},
         {"title": "ok", "done": "maybe"},
     ],
 )

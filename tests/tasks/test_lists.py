@@ -86,6 +86,8 @@ async def test_filters(
         {"priority": "soon"},
         {"done": "perhaps"},
         {"due_before": "yesterday"},
+        {"due_after": "117"},  # Unix time (1970-01-01T00:01:57Z to pydantic): refused
+        {"due_before": "1.5e9"},
         {"assignee_id": "nope"},
         {"sort": "owner_id"},
         {"limit": 0},

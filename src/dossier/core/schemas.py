@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,6 +10,24 @@ from typing import Any
 # names and titles; tab, newline and carriage return stay allowed. As a `pattern`, the rule is
 # both enforced and published in the OpenAPI document.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# The same, and at least one character that is not white space: for names and titles, which
+# are stripped before their length is checked, so the document does not offer "   " as valid.
+_ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = rf"^{_ALLOWED}*[^\s\x00-\x1f\x7f]{_ALLOWED}*$"
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def no_unix_timestamp(value: Any) -> Any:
+    """``BeforeValidator`` for date-times: the published format is RFC 3339 text, so a number
+    (which pydantic would read as Unix time: ``due_after=117`` is 1970-01-01T00:01:57Z) is
+    refused instead of being silently taken for a date."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        return value
+    raise ValueError("expected a date-time in RFC 3339 format, e.g. 2026-12-01T09:30:00Z")
 
 
 def drop_null_from_schema(nullable: Iterable[str]) -> Any:

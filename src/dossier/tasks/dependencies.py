@@ -7,11 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 
 from dossier.core.pagination import CursorCodecDep, PageParamsDep
+from dossier.core.schemas import no_unix_timestamp
 from dossier.models.task import Priority, PriorityLabel
 from dossier.tasks.repository import SORTING, TaskFilters, TaskListQuery
 from dossier.tasks.schemas import MAX_TAGS, TaskSort
+
+# RFC 3339 text; a time without offset is read as UTC (below). Not a number (Unix time).
+QueryDatetime = Annotated[datetime, BeforeValidator(no_unix_timestamp)]
 
 
 async def task_filters(
@@ -27,8 +32,14 @@ async def task_filters(
     ] = None,
     assignee_id: Annotated[uuid.UUID | None, Query()] = None,
     priority: Annotated[PriorityLabel | None, Query()] = None,
-    due_before: Annotated[datetime | None, Query(description="Due strictly before.")] = None,
-    due_after: Annotated[datetime | None, Query(description="Due at or after.")] = None,
+    due_before: Annotated[
+        datetime | None,
+        BeforeValidator(no_unix_timestamp),
+        Query(description="Due strictly before."),
+    ] = None,
+    due_after: Annotated[
+        datetime | None, BeforeValidator(no_unix_timestamp), Query(description="Due at or after.")
+    ] = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=200, description="Text in the title or description."),

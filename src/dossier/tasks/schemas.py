@@ -11,13 +11,19 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from dossier.core.schemas import NO_CONTROL_CHARACTERS, drop_null_from_schema
+from dossier.core.schemas import (
+    NO_CONTROL_CHARACTERS,
+    NOT_BLANK,
+    drop_null_from_schema,
+    no_unix_timestamp,
+)
 from dossier.models.task import PriorityLabel, Task
 
 MAX_TAGS = 20
@@ -29,7 +35,7 @@ TagName = Annotated[
         to_lower=True,
         min_length=1,
         max_length=50,
-        pattern=NO_CONTROL_CHARACTERS,
+        pattern=NOT_BLANK,
     ),
 ]
 
@@ -43,12 +49,14 @@ TagList = Annotated[
     Field(max_length=MAX_TAGS, description="Tag names; lower-cased, duplicates dropped."),
     AfterValidator(_unique),
 ]
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+UtcDatetime = Annotated[
+    AwareDatetime,
+    BeforeValidator(no_unix_timestamp),
+    AfterValidator(lambda value: value.astimezone(UTC)),
+]
 Title = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK),
 ]
 Description = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_CONTROL_CHARACTERS)]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from dossier.core.schemas import NO_CONTROL_CHARACTERS
+from dossier.core.schemas import NOT_BLANK
 from dossier.core.security.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -65,9 +65,7 @@ NewPassword = Annotated[
 ]
 DisplayName = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_BLANK),
 ]
 
 
