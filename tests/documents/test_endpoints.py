@@ -625,3 +625,18 @@ async def test_an_idempotent_upload_streamed_past_the_limit_is_413(
         assert_problem(response, 413)
         listed = await client.get("/api/v1/documents?page=1", headers=auth_headers(app, owner))
         assert listed.json()["total"] == 0
+
+
+async def test_the_content_route_documents_every_type_it_serves(client: httpx.AsyncClient) -> None:
+    # The file goes out as the type detected at upload; the document lists each one, so a
+    # client (and the contract fuzzer) knows a PDF answer is an answer of this route.
+    schema = (await client.get("/openapi.json")).json()
+    responses = schema["paths"]["/api/v1/documents/{document_id}/content"]["get"]["responses"]
+    for status in ("200", "206"):
+        assert set(responses[status]["content"]) == {
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "text/html",
+            "text/markdown",
+            "text/plain",
+        }

@@ -28,6 +28,7 @@ from dossier.core.routing import Router
 from dossier.db.session import SessionDep
 from dossier.documents import service
 from dossier.documents.dependencies import StorageDep
+from dossier.documents.detection import CONTENT_TYPES
 from dossier.documents.errors import RangeNotSatisfiable
 from dossier.documents.repository import SORTING, DocumentFilters
 from dossier.documents.schemas import (
@@ -173,13 +174,20 @@ async def get_document(
     return body
 
 
+# The stored file is served with the media type detected at upload (one per document type).
+_FILE_CONTENT = {
+    media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+    for media_type in CONTENT_TYPES.values()
+}
+
+
 @router.get(
     "/{document_id}/content",
     summary="The original file (attachment; byte ranges supported)",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file"},
-        206: {"content": {"application/octet-stream": {}}, "description": "Part of the file"},
+        200: {"content": _FILE_CONTENT, "description": "The file, as the type it was detected as"},
+        206: {"content": _FILE_CONTENT, "description": "Part of the file"},
         304: {"description": "Not modified"},
         **problem_responses(401, 404, 416),
     },
