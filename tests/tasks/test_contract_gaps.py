@@ -298,7 +298,7 @@ async def test_assignee_and_moderator_may_not_edit(
     v1_url = f"/api/v1/tasks/{task['id']}"
     etag = (await client.get(v1_url, headers=as_user(owner))).headers["etag"]
     for viewer in (assignee, moderator):
-        # Also with the current ETag: the permission, not the precondition, refuses.
+        # A current ETag (a precondition that holds) does not make the edit allowed.
         for extra in ({}, {"If-Match": etag}):
             response = await client.request(
                 method, url, json=body, headers={**as_user(viewer), **extra}
