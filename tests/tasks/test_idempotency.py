@@ -65,7 +65,6 @@ async def test_unauthenticated_post_with_key_is_401(client: httpx.AsyncClient) -
     assert_problem(response, 401)
 
 
-@pytest.mark.postgres
 async def test_fifty_concurrent_requests_with_one_key_create_one_task(
     client: httpx.AsyncClient, database: Database, owner: User, as_user: Headers
 ) -> None:
