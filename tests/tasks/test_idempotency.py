@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from dossier.db.engine import Database
