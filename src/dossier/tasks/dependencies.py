@@ -32,14 +32,8 @@ async def task_filters(
     ] = None,
     assignee_id: Annotated[uuid.UUID | None, Query()] = None,
     priority: Annotated[PriorityLabel | None, Query()] = None,
-    due_before: Annotated[
-        datetime | None,
-        BeforeValidator(no_unix_timestamp),
-        Query(description="Due strictly before."),
-    ] = None,
-    due_after: Annotated[
-        datetime | None, BeforeValidator(no_unix_timestamp), Query(description="Due at or after.")
-    ] = None,
+    due_before: Annotated[QueryDatetime | None, Query(description="Due strictly before.")] = None,
+    due_after: Annotated[QueryDatetime | None, Query(description="Due at or after.")] = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=200, description="Text in the title or description."),
