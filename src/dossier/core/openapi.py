@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
 from dossier.core.errors import PROBLEM_CONTENT_TYPE, status_title
+from dossier.core.schemas import drop_null_branch
 
 
 class ValidationIssue(BaseModel):
@@ -123,26 +124,19 @@ def _forms_send_no_null(schema: dict[str, Any]) -> None:
     ``anyOf: [..., {"type": "null"}]``; for form bodies the null branch goes, so generated
     clients and fuzzers send the field's own type or nothing."""
     components = schema.get("components", {}).get("schemas", {})
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            content = (
-                operation.get("requestBody", {}).get("content", {})
-                if isinstance(operation, dict)
-                else {}
-            )
-            for media_type in _FORM_TYPES:
-                reference = content.get(media_type, {}).get("schema", {}).get("$ref", "")
-                body = components.get(reference.rsplit("/", 1)[-1]) if reference else None
-                for field in (body or {}).get("properties", {}).values():
-                    branches = field.get("anyOf")
-                    if not branches or {"type": "null"} not in branches:
-                        continue
-                    rest = [branch for branch in branches if branch != {"type": "null"}]
-                    del field["anyOf"]
-                    if len(rest) == 1:
-                        field.update(rest[0])
-                    else:
-                        field["anyOf"] = rest
+    operations = [
+        operation
+        for path_item in schema.get("paths", {}).values()
+        for operation in path_item.values()
+        if isinstance(operation, dict)
+    ]
+    for operation in operations:
+        content = operation.get("requestBody", {}).get("content", {})
+        for media_type in _FORM_TYPES:
+            reference = content.get(media_type, {}).get("schema", {}).get("$ref", "")
+            body = components.get(reference.rsplit("/", 1)[-1], {}) if reference else {}
+            for field in body.get("properties", {}).values():
+                drop_null_branch(field)
 
 
 def _add_links(schema: dict[str, Any]) -> None:

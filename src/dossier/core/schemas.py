@@ -37,15 +37,23 @@ def drop_null_from_schema(nullable: Iterable[str]) -> Any:
 
     def adjust(schema: dict[str, Any], _model: Any = None) -> None:
         for name, prop in schema.get("properties", {}).items():
-            if name in keep or "anyOf" not in prop:
-                continue
-            variants = [variant for variant in prop["anyOf"] if variant.get("type") != "null"]
-            if len(variants) == 1:
-                del prop["anyOf"]
-                prop.update(variants[0])
-            else:
-                prop["anyOf"] = variants
-            if prop.get("default", 0) is None:
-                del prop["default"]
+            if name not in keep:
+                drop_null_branch(prop)
 
     return adjust
+
+
+def drop_null_branch(prop: dict[str, Any]) -> None:
+    """Take ``null`` out of a property's JSON schema: the ``{"type": "null"}`` branch pydantic
+    writes for ``X | None`` (a single remaining branch replaces the ``anyOf``) and a ``null``
+    default."""
+    if "anyOf" not in prop:
+        return
+    variants = [variant for variant in prop["anyOf"] if variant.get("type") != "null"]
+    if len(variants) == 1:
+        del prop["anyOf"]
+        prop.update(variants[0])
+    else:
+        prop["anyOf"] = variants
+    if prop.get("default", 0) is None:
+        del prop["default"]
