@@ -102,7 +102,10 @@ async def _delete_users(settings: Settings) -> None:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_conforms(api: Any, mode: GenerationMode) -> None:
-    if mode is GenerationMode.NEGATIVE and not _operations_with_input(api):
+    operations = [result.ok() for result in api.get_all_operations()]
+    if mode is GenerationMode.NEGATIVE and not any(
+        _takes_input(operation.definition.raw) for operation in operations
+    ):
         pytest.skip("no operation takes input yet, so there is nothing to make invalid")
 
     statuses: dict[str, list[int]] = {}
@@ -114,7 +117,6 @@ def test_every_operation_conforms(api: Any, mode: GenerationMode) -> None:
     extra: list[Callable[[Any, Any, schemathesis.Case[Any]], bool | None]] = [record]
     if mode is GenerationMode.POSITIVE:
         extra.append(schema_and_validation_agree)
-    operations = [result.ok() for result in api.get_all_operations()]
     failures: list[Exception] = []
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not _takes_input(operation.definition.raw):
@@ -191,15 +193,6 @@ def _made_unsendable_invalid(case: schemathesis.Case[Any]) -> bool:
 
 def _takes_input(operation: dict[str, Any]) -> bool:
     return bool(operation.get("parameters") or operation.get("requestBody"))
-
-
-def _operations_with_input(api: Any) -> list[str]:
-    return [
-        f"{method.upper()} {path}"
-        for path, item in api.raw_schema["paths"].items()
-        for method, operation in item.items()
-        if _takes_input(operation)
-    ]
 
 
 def test_stateful_workflows_conform(api: Any) -> None:
